@@ -1,0 +1,90 @@
+// RFC 9457 problem+json: the one place REST turns errors into responses.
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+import { isAppError, type ErrorKind, type FieldError } from '../core/errors.ts';
+import type { AppEnv } from './context.ts';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+const STATUS_BY_KIND: Record<ErrorKind, ContentfulStatusCode> = {
+  validation: 400,
+  not_found: 404,
+  conflict: 409,
+  unauthorized: 401,
+  forbidden: 403,
+  throttled: 429,
+  upstream_unavailable: 502,
+  upstream_rejected: 422,
+  auth_failed: 422,
+  internal: 500,
+};
+
+export const problemType = (slug: string): string => `urn:switchyard:problem:${slug}`;
+
+export function problemResponse(c: Context, status: ContentfulStatusCode, slug: string, detail?: string, extra: Record<string, unknown> = {}): Response {
+  const body: Problem = { type: problemType(slug), title: TITLES[status] ?? 'Error', status, ...(detail && { detail }), instance: c.req.path, ...extra };
+  return c.body(JSON.stringify(body), status, { 'content-type': 'application/problem+json' });
+}
+
+/** Field paths like `settings.base_url` or `lines[0].sku` from zod issues. */
+export function fieldErrors(error: ZodError, prefix?: string): FieldError[] {
+  return error.issues.map((i) => {
+    let path = prefix ?? '';
+    for (const seg of i.path) {
+      path += typeof seg === 'number' ? `[${seg}]` : path ? `.${String(seg)}` : String(seg);
+    }
+    const unknownKeys = i.code === 'unrecognized_keys' ? i.keys : undefined;
+    if (unknownKeys) return { path: unknownKeys.map((k) => (path ? `${path}.${k}` : k)).join(', '), message: `unknown field${unknownKeys.length > 1 ? 's' : ''}` };
+    return { path: path || '(root)', message: i.message };
+  });
+}
+
+/** The zod-openapi defaultHook: query, path and header problems are 400, body problems 422. */
+export function validationHook(result: { target: string; success: boolean; error?: ZodError }, c: Context<AppEnv>): Response | undefined {
+  if (result.success || !result.error) return undefined;
+  const isBody = result.target === 'json' || result.target === 'form';
+  const where = result.target === 'json' ? 'request body' : `${result.target} parameters`;
+  return problemResponse(c, isBody ? 422 : 400, 'validation', `The ${where} did not validate`, { errors: fieldErrors(result.error) });
+}
+
+/** app.onError: expected errors by kind, HTTP exceptions by status, anything else a masked 500. */
+export function onError(err: Error, c: Context<AppEnv>): Response {
+  if (isAppError(err)) {
+    const status = STATUS_BY_KIND[err.kind];
+    if (err.retryAfterMs !== undefined) c.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
+    return problemResponse(c, status, err.kind, err.message, err.errors ? { errors: err.errors } : {});
+  }
+  if (err instanceof HTTPException) {
+    const status = err.status as ContentfulStatusCode;
+    const slug = status === 413 ? 'body-too-large' : status === 400 ? 'malformed-request' : 'http';
+    return problemResponse(c, status, slug, err.message || TITLES[status]);
+  }
+  c.get('log')?.error({ err }, 'unhandled error');
+  return problemResponse(c, 500, 'internal', 'An unexpected error occurred; it has been logged.');
+}

@@ -1,0 +1,29 @@
+// Configuration from the environment, validated once at start.
+import { z } from 'zod';
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.string().url().optional(),
+  REDIS_URL: z.string().optional(),
+  SWITCHYARD_DATA_DIR: z.string().default('.switchyard'),
+  SWITCHYARD_SECRET_KEY: z.string().optional(),
+  SWITCHYARD_BOOTSTRAP_API_KEY: z.string().min(16, 'SWITCHYARD_BOOTSTRAP_API_KEY must be at least 16 characters').optional(),
+  SWITCHYARD_ALLOW_PRIVATE_UPSTREAMS: z
+    .enum(['0', '1', 'true', 'false'])
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SWITCHYARD_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+});
+
+export type Config = z.infer<typeof Env>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`invalid configuration:\n${lines}`);
+  }
+  return parsed.data;
+}

