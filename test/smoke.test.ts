@@ -19,7 +19,7 @@ test('a stored order comes back with its lines and exact money', async () => {
   const con = await seedConnection(gw.tdb.db, gw.a.id);
   await upsertOrders(gw.tdb.db, { tenantId: gw.a.id, connectionId: con.id, channel: 'scripted' }, [orderInput(1)]);
   const res = await gw.call('/v1/orders');
-  const body = await res.json();
+  const body = (await res.json()) as { data: { totals: { total: unknown }; lines: unknown[] }[] };
   expect(body.data).toHaveLength(1);
   expect(body.data[0].totals.total).toEqual({ amount: '34.90', currency: 'EUR' });
   expect(body.data[0].lines).toHaveLength(3);

@@ -53,14 +53,14 @@ export function problemResponse(c: Context, status: ContentfulStatusCode, slug: 
 }
 
 /** Field paths like `settings.base_url` or `lines[0].sku` from zod issues. */
-export function fieldErrors(error: ZodError, prefix?: string): FieldError[] {
+export function fieldErrors(error: ZodError, prefix?: string, unknownWord = 'field'): FieldError[] {
   return error.issues.map((i) => {
     let path = prefix ?? '';
     for (const seg of i.path) {
       path += typeof seg === 'number' ? `[${seg}]` : path ? `.${String(seg)}` : String(seg);
     }
     const unknownKeys = i.code === 'unrecognized_keys' ? i.keys : undefined;
-    if (unknownKeys) return { path: unknownKeys.map((k) => (path ? `${path}.${k}` : k)).join(', '), message: `unknown field${unknownKeys.length > 1 ? 's' : ''}` };
+    if (unknownKeys) return { path: unknownKeys.map((k) => (path ? `${path}.${k}` : k)).join(', '), message: `unknown ${unknownWord}${unknownKeys.length > 1 ? 's' : ''}` };
     return { path: path || '(root)', message: i.message };
   });
 }
@@ -70,7 +70,7 @@ export function validationHook(result: { target: string; success: boolean; error
   if (result.success || !result.error) return undefined;
   const isBody = result.target === 'json' || result.target === 'form';
   const where = result.target === 'json' ? 'request body' : `${result.target} parameters`;
-  return problemResponse(c, isBody ? 422 : 400, 'validation', `The ${where} did not validate`, { errors: fieldErrors(result.error) });
+  return problemResponse(c, isBody ? 422 : 400, 'validation', `The ${where} did not validate`, { errors: fieldErrors(result.error, undefined, isBody ? 'field' : 'parameter') });
 }
 
 /** app.onError: expected errors by kind, HTTP exceptions by status, anything else a masked 500. */

