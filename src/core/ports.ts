@@ -1,6 +1,8 @@
 // Ports: what the core needs from the outside world. Adapters implement ChannelAdapter; the store and
 // the job engine implement the rest. Nothing here knows a channel's name.
+import type { Logger } from 'pino';
 import type { z } from 'zod';
+import type { CategoryInput, CustomerInput, InventoryLevelInput, Money, OrderInput, ProductInput, ShipmentInput } from './model/index.ts';
 
 /** What a channel can do. Flows ask for a capability, never for a channel name. */
 export const CAPABILITIES = [
@@ -28,6 +30,45 @@ export interface CapabilityManifest {
   capabilities: readonly Capability[];
 }
 
+/** The entities a connection syncs. */
+export const ENTITIES = ['products', 'inventory', 'orders', 'shipments', 'customers', 'categories'] as const;
+export type Entity = (typeof ENTITIES)[number];
+
+/** The canonical input each entity's records normalize to. */
+export interface NormalizedByEntity {
+  products: ProductInput;
+  inventory: InventoryLevelInput;
+  orders: OrderInput;
+  shipments: ShipmentInput;
+  customers: CustomerInput;
+  categories: CategoryInput;
+}
+
+/** A token-bucket rate: `ratePerSec` tokens a second, at most `burst` saved up. */
+export interface RateSpec {
+  ratePerSec: number;
+  burst: number;
+}
+
+/**
+ * Upstream call budgets, per (upstream account, operation) key. Adapters ask before each call, so
+ * limits are honoured up front rather than discovered by 429s.
+ * @example
+ * await throttle.acquire(`amazon:${sellerId}:getOrder`, { ratePerSec: 0.5, burst: 30 });
+ */
+export interface Throttle {
+  /**
+   * Waits for one token of `key`'s bucket (created from `spec` on first use). When the wait would be
+   * longer than `maxWaitMs`, takes nothing and throws AppError('throttled') with `retryAfterMs`, so a job
+   * can give its worker slot back instead of sleeping.
+   */
+  acquire(key: string, spec: RateSpec, options?: { maxWaitMs?: number }): Promise<void>;
+  /** The upstream told us its real rate (e.g. a rate-limit header): adopt it. */
+  learn(key: string, spec: Partial<RateSpec>): Promise<void>;
+  /** The upstream answered 429: spend the bucket and hold it for `retryAfterMs`. */
+  penalize(key: string, retryAfterMs: number): Promise<void>;
+}
+
 /** Everything an adapter instance gets to know about the connection it serves. */
 export interface AdapterContext<S, C> {
   connectionId: string;
@@ -36,12 +77,119 @@ export interface AdapterContext<S, C> {
   credentials: C;
   /** Whether loopback and private addresses may be reached (tests, demo). */
   allowPrivateUpstreams: boolean;
+  /** Shared call budgets; present whenever the adapter runs inside the sync engine. */
+  throttle?: Throttle;
+  /** Structured logger bound to tenant and connection ids. */
+  log?: Logger;
 }
 
-/** One connection's live access to its upstream. */
+/** The time window of an incremental pull, on the upstream's updated-at clock. */
+export interface PullWindow {
+  /** Records updated at or after this instant; null means from the beginning (a full pull). */
+  from: string | null;
+  /** Records updated before this instant: now minus the upstream's safety lag. */
+  to: string;
+}
+
+export interface PullRequest {
+  window: PullWindow;
+  /** The `next` of the previous page of this run, or null for the first page. */
+  cursor: string | null;
+  /** A full pass (deletion detection follows when the run completes). */
+  full: boolean;
+}
+
+/** One upstream record as received, before normalization. */
+export interface RawRecord {
+  external_id: string;
+  /** The record's upstream updated-at, when the platform has one. */
+  updated_at: string | null;
+  payload: unknown;
+}
+
+export interface PullPage {
+  records: RawRecord[];
+  /** Where the next page starts; null when the run has seen everything in its window. */
+  next: string | null;
+}
+
+/** Every upstream write carries the key of the business action it performs. */
+export interface WriteContext {
+  /** Stable for the action, e.g. `confirm-shipment:shp_…`: a retried write must not act twice. */
+  idempotencyKey: string;
+}
+
+export interface WriteResult {
+  /** The upstream id of what was created or changed, when there is one. */
+  external_id?: string | null;
+  /** Anything else worth keeping as the operation's result. */
+  data?: Record<string, unknown>;
+}
+
+export interface SetStockInput {
+  sku: string;
+  quantity: number;
+  location_id?: string | null;
+}
+export interface UpdateProductInput {
+  external_id?: string | null;
+  sku: string;
+  fields: { title?: string; description?: string | null; status?: string; attributes?: Record<string, unknown> };
+}
+export interface UpdatePriceInput {
+  sku: string;
+  price: Money;
+  sale_price?: Money | null;
+  marketplace_id?: string | null;
+}
+export interface CreateShipmentInput {
+  order_external_id: string;
+  lines: { external_line_id?: string | null; sku: string; quantity: number }[];
+  carrier?: string | null;
+  service?: string | null;
+  tracking_number?: string | null;
+  tracking_url?: string | null;
+  shipped_at?: string | null;
+}
+export interface CancelOrderInput {
+  order_external_id: string;
+  reason?: string | null;
+}
+
+/** The upstream writes a channel may support; each maps to a capability. */
+export interface ChannelWrites {
+  setStock?(input: SetStockInput, ctx: WriteContext): Promise<WriteResult>;
+  updateProduct?(input: UpdateProductInput, ctx: WriteContext): Promise<WriteResult>;
+  updatePrice?(input: UpdatePriceInput, ctx: WriteContext): Promise<WriteResult>;
+  createOrder?(input: OrderInput, ctx: WriteContext): Promise<WriteResult>;
+  createShipment?(input: CreateShipmentInput, ctx: WriteContext): Promise<WriteResult>;
+  cancelOrder?(input: CancelOrderInput, ctx: WriteContext): Promise<WriteResult>;
+}
+
+/**
+ * One connection's live access to its upstream. Errors are AppErrors: `throttled` (with retryAfterMs),
+ * `upstream_unavailable` (transient), `validation`/`upstream_rejected` (permanent), `auth_failed`.
+ */
 export interface ChannelAdapter {
-  /** Proves the credentials and settings work; throws AppError (auth_failed, validation, upstream_unavailable). */
+  /** Proves the credentials and settings work. */
   testConnection(): Promise<void>;
+  /** One page of an incremental read of `entity`. */
+  pull?(entity: Entity, request: PullRequest): Promise<PullPage>;
+  /** Upstream payload to canonical input; throws (AppError validation) for a record it cannot read. */
+  normalize?<E extends Entity>(entity: E, record: RawRecord): NormalizedByEntity[E];
+  writes?: ChannelWrites;
+}
+
+/** How a channel wants to be pulled. */
+export interface SyncProfile {
+  /** How far behind now the upstream's updated-at may still change (Amazon: two minutes). */
+  safetyLagMs: number;
+  /** How far back each incremental pull re-reads, against clock skew and late writes. */
+  overlapMs: number;
+  /** Default seconds between pulls, per entity it can read. */
+  intervalsSec: Partial<Record<Entity, number>>;
+  /** Whether a full pass may mark records that disappeared upstream as deleted. */
+  detectsDeletions: Partial<Record<Entity, boolean>>;
 }
 
 /**
@@ -55,6 +203,8 @@ export interface ChannelAdapter {
  */
 export interface AdapterFactory<S = unknown, C = unknown> {
   manifest: CapabilityManifest;
+  /** Pull timing; the engine's defaults apply where absent. */
+  sync?: Partial<SyncProfile>;
   settingsSchema: z.ZodType<S>;
   credentialsSchema: z.ZodType<C>;
   create(ctx: AdapterContext<S, C>): ChannelAdapter;
