@@ -39,7 +39,15 @@ export function maskError(error: unknown, message: string): Error {
 
 /** Yoga's logger on top of pino. Yoga logs each error it masks; expected AppErrors only at debug. */
 export function yogaLogger(log: Logger): YogaLogger {
-  const text = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+  const show = (a: unknown): string => {
+    if (typeof a === 'string') return a;
+    try {
+      return JSON.stringify(a) ?? String(a);
+    } catch {
+      return String(a);
+    }
+  };
+  const text = (args: unknown[]) => args.map(show).join(' ');
   return {
     debug: (...args: unknown[]) => log.debug(text(args)),
     info: (...args: unknown[]) => log.info(text(args)),
