@@ -13,7 +13,7 @@ import type { Selectable } from 'kysely';
 
 type Row = Selectable<ConnectionsTable>;
 
-function toConnection(row: Row): Connection {
+export function toConnection(row: Row): Connection {
   return {
     id: row.id,
     channel: row.channel,

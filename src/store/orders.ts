@@ -200,7 +200,7 @@ export interface OrderFilters extends CommonFilters {
 }
 
 /** Columns read for lists: everything but the raw payload. */
-const ORDER_COLUMNS = [
+export const ORDER_COLUMNS = [
   'id', 'tenant_id', 'connection_id', 'channel', 'external_id', 'order_number', 'marketplace_id', 'status', 'channel_status',
   'fulfillment_channel', 'currency', 'subtotal', 'shipping_total', 'tax_total', 'discount_total', 'grand_total', 'billing_address',
   'shipping_address', 'customer_id', 'customer_external_id', 'customer_email', 'customer_name', 'placed_at', 'created_at', 'updated_at',
