@@ -1,0 +1,223 @@
+// Token-bucket call budgets in process memory: the single-node Throttle. Callers reserve a slot up front
+// (tokens may go negative), so concurrent callers of one key are served in arrival order at the bucket's
+// rate. A reservation made before a 429 or a lower learned rate is voided and its holder reserves again.
+// The reservation arithmetic here is mirrored by the Lua script of src/store/redis-throttle.ts.
+import { AppError } from '../errors.ts';
+import type { RateSpec, Throttle } from '../ports.ts';
+
+/** Time as the throttle sees it; injectable so tests can run on a fake clock. */
+export interface Clock {
+  /** Milliseconds on a monotonic scale (only differences matter). */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Wall-clock time: `performance.now()` and `setTimeout`, never waking before the requested time. */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(ms)))),
+};
+
+/** A Throttle that holds connections or timers of its own and must be closed at shutdown. */
+export interface ClosableThrottle extends Throttle {
+  close(): Promise<void>;
+}
+
+/** What one reservation attempt answered. */
+export type ReserveOutcome =
+  /** A slot is held: go after `waitMs` (0: now). `epoch` identifies the bucket generation it was made in. */
+  | { granted: true; waitMs: number; epoch: number }
+  /** The slot would come later than the caller may wait; nothing was reserved. */
+  | { granted: false; retryAfterMs: number };
+
+/**
+ * One reservation attempt against a store. With `heldEpoch` set, the caller already holds a slot made in
+ * that generation: the store answers `waitMs: 0` when it still stands, else makes a fresh reservation.
+ */
+export type Reserve = (maxWaitMs: number, heldEpoch: number | null) => Promise<ReserveOutcome>;
+
+/** Checks a rate before it reaches a bucket. */
+export function assertRateSpec(spec: Partial<RateSpec>, where: string): void {
+  if (spec.ratePerSec !== undefined && !(Number.isFinite(spec.ratePerSec) && spec.ratePerSec > 0)) {
+    throw new AppError('validation', `${where}: ratePerSec must be a positive number, got ${spec.ratePerSec}`);
+  }
+  if (spec.burst !== undefined && !(Number.isFinite(spec.burst) && spec.burst >= 1)) {
+    throw new AppError('validation', `${where}: burst must be at least 1, got ${spec.burst}`);
+  }
+}
+
+/**
+ * The acquire loop both stores share: reserve, sleep until the slot, confirm the slot was not voided
+ * meanwhile (a penalty or a lower learned rate), and reserve again with what is left of `maxWaitMs` if it was.
+ */
+export async function acquireWithReservation(key: string, reserve: Reserve, clock: Clock, maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
+  if (Number.isNaN(maxWaitMs) || maxWaitMs < 0) throw new AppError('validation', `throttle ${key}: maxWaitMs must be >= 0`);
+  const started = clock.now();
+  let held: number | null = null;
+  for (;;) {
+    const left = Math.max(0, maxWaitMs - (clock.now() - started));
+    const outcome = await reserve(left, held);
+    if (!outcome.granted) {
+      throw new AppError('throttled', `call budget ${key} is spent: next slot in ${outcome.retryAfterMs} ms`, { retryAfterMs: outcome.retryAfterMs });
+    }
+    if (outcome.waitMs <= 0) return;
+    held = outcome.epoch;
+    await clock.sleep(outcome.waitMs);
+  }
+}
+
+/** A bucket's state. Rate and burst may be known (learned) before the first acquire seeds the rest. */
+interface Bucket {
+  rate: number | undefined;
+  burst: number | undefined;
+  /** Tokens as of `ts`; negative while future slots are reserved. Undefined until first use (then full). */
+  tokens: number | undefined;
+  /** When `tokens` was measured. Lies in the future while the bucket is blocked by a penalty. */
+  ts: number;
+  blockedUntil: number;
+  /** Bumped whenever outstanding reservations are voided. */
+  epoch: number;
+  /** When the bucket may be forgotten: settled (full, unblocked, no reservations) plus the idle time. */
+  expiresAt: number;
+}
+
+export interface MemoryThrottleOptions {
+  clock?: Clock;
+  /** How long a settled bucket (full, unblocked) is kept, e.g. to remember a learned rate. Default 10 minutes. */
+  idleTtlMs?: number;
+  /** Soft bound on the number of buckets; settled ones are evicted, least recently used first. Default 10 000. */
+  maxKeys?: number;
+}
+
+/**
+ * Per-key token buckets in process memory, for the single-node default.
+ * @example
+ * const throttle = new MemoryThrottle();
+ * await throttle.acquire('amazon:A1:getOrders', { ratePerSec: 0.0167, burst: 20 }, { maxWaitMs: 5_000 });
+ * await throttle.learn('amazon:A1:getOrders', { ratePerSec: 0.5 }); // from x-amzn-RateLimit-Limit
+ * await throttle.penalize('amazon:A1:getOrders', 60_000); // the upstream answered 429
+ */
+export class MemoryThrottle implements ClosableThrottle {
+  private readonly clock: Clock;
+  private readonly idleTtlMs: number;
+  private readonly maxKeys: number;
+  /** Insertion order is recency order: every touch re-inserts. */
+  private readonly buckets = new Map<string, Bucket>();
+  private nextSweepAt: number;
+
+  constructor(options: MemoryThrottleOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.idleTtlMs = options.idleTtlMs ?? 10 * 60_000;
+    this.maxKeys = options.maxKeys ?? 10_000;
+    this.nextSweepAt = this.clock.now() + Math.min(this.idleTtlMs, 60_000);
+  }
+
+  async acquire(key: string, spec: RateSpec, options: { maxWaitMs?: number } = {}): Promise<void> {
+    assertRateSpec(spec, `throttle ${key}`);
+    await acquireWithReservation(key, async (maxWaitMs, heldEpoch) => this.reserve(key, spec, maxWaitMs, heldEpoch), this.clock, options.maxWaitMs);
+  }
+
+  async learn(key: string, spec: Partial<RateSpec>): Promise<void> {
+    assertRateSpec(spec, `throttle ${key}`);
+    const now = this.clock.now();
+    const b = this.touch(key, now);
+    const oldRate = b.rate;
+    if (b.tokens !== undefined && oldRate !== undefined) refill(b, now, oldRate, b.burst ?? b.tokens);
+    if (spec.ratePerSec !== undefined) b.rate = spec.ratePerSec;
+    if (spec.burst !== undefined) b.burst = spec.burst;
+    if (b.tokens !== undefined) {
+      // Slots reserved at a faster rate would overshoot the slower one: void them, their holders re-reserve.
+      if (oldRate !== undefined && b.rate !== undefined && b.rate < oldRate && b.tokens < 0) {
+        b.tokens = 0;
+        b.epoch += 1;
+      }
+      if (b.burst !== undefined) b.tokens = Math.min(b.tokens, b.burst);
+    }
+    this.settle(b, now);
+  }
+
+  async penalize(key: string, retryAfterMs: number): Promise<void> {
+    if (!(Number.isFinite(retryAfterMs) && retryAfterMs >= 0)) throw new AppError('validation', `throttle ${key}: retryAfterMs must be >= 0`);
+    const now = this.clock.now();
+    const b = this.touch(key, now);
+    // Empty, hold until the retry time (never shortening a longer hold), then allow the one retry the
+    // upstream invited; reservations made before the 429 are voided.
+    b.blockedUntil = Math.max(b.blockedUntil, now + retryAfterMs);
+    b.ts = b.blockedUntil;
+    b.tokens = 1;
+    b.epoch += 1;
+    this.settle(b, now);
+  }
+
+  async close(): Promise<void> {
+    this.buckets.clear();
+  }
+
+  /** How many buckets are held (for tests and metrics). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private reserve(key: string, spec: RateSpec, maxWaitMs: number, heldEpoch: number | null): ReserveOutcome {
+    const now = this.clock.now();
+    const existing = this.buckets.get(key);
+    if (heldEpoch !== null && (existing?.epoch ?? 0) === heldEpoch) return { granted: true, waitMs: 0, epoch: heldEpoch };
+    const b = this.touch(key, now);
+    const rate = b.rate ?? spec.ratePerSec;
+    const burst = b.burst ?? spec.burst;
+    let tokens = b.tokens ?? burst;
+    let ts = b.tokens === undefined ? now : b.ts;
+    if (now > ts) {
+      tokens = Math.min(burst, tokens + ((now - ts) * rate) / 1000);
+      ts = now;
+    }
+    const after = tokens - 1;
+    const waitMs = ts - now + (after < 0 ? (-after * 1000) / rate : 0);
+    if (waitMs > maxWaitMs) {
+      if (b.tokens === undefined) this.buckets.delete(key);
+      return { granted: false, retryAfterMs: Math.ceil(waitMs) };
+    }
+    b.rate = rate;
+    b.burst = burst;
+    b.tokens = after;
+    b.ts = ts;
+    this.settle(b, now);
+    return { granted: true, waitMs, epoch: b.epoch };
+  }
+
+  /** The key's bucket, created empty-handed if absent, marked most recently used; sweeps now and then. */
+  private touch(key: string, now: number): Bucket {
+    let b = this.buckets.get(key);
+    if (b) this.buckets.delete(key);
+    else b = { rate: undefined, burst: undefined, tokens: undefined, ts: now, blockedUntil: 0, epoch: 0, expiresAt: now + this.idleTtlMs };
+    this.buckets.set(key, b);
+    if (now >= this.nextSweepAt || this.buckets.size > this.maxKeys) this.sweep(now, key);
+    return b;
+  }
+
+  private settle(b: Bucket, now: number): void {
+    let settledAt = Math.max(now, b.ts, b.blockedUntil);
+    if (b.tokens !== undefined && b.rate !== undefined && b.burst !== undefined) {
+      settledAt = Math.max(settledAt, b.ts + ((b.burst - b.tokens) * 1000) / b.rate);
+    }
+    b.expiresAt = settledAt + this.idleTtlMs;
+  }
+
+  private sweep(now: number, keep: string): void {
+    this.nextSweepAt = now + Math.min(this.idleTtlMs, 60_000);
+    for (const [key, b] of this.buckets) if (key !== keep && b.expiresAt <= now) this.buckets.delete(key);
+    if (this.buckets.size <= this.maxKeys) return;
+    // Still too many: drop settled buckets (nothing reserved or blocked), least recently used first.
+    for (const [key, b] of this.buckets) {
+      if (this.buckets.size <= this.maxKeys) break;
+      if (key !== keep && b.expiresAt - this.idleTtlMs <= now) this.buckets.delete(key);
+    }
+  }
+}
+
+/** Brings `tokens` up to `now` at `rate`, capped at `burst`. */
+function refill(b: Bucket, now: number, rate: number, burst: number): void {
+  if (b.tokens === undefined || now <= b.ts) return;
+  b.tokens = Math.min(burst, b.tokens + ((now - b.ts) * rate) / 1000);
+  b.ts = now;
+}
