@@ -1,14 +1,12 @@
 // The `switchyard` command.
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { createApp, openApiDocument } from './api/app.ts';
-import { defaultRegistry } from './adapters/registry.ts';
+import { openApiDocument } from './api/app.ts';
 import { loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
-import { onShutdown, openRuntime, startServer } from './server.ts';
+import { offlineApp, onShutdown, openRuntime, startServer } from './server.ts';
 import { createApiKey, createTenant, findTenantByName, revokeApiKey } from './store/tenancy.ts';
 import type { Db } from './store/db.ts';
-import { AesGcmSecretBox } from './store/secrets.ts';
 
 const USAGE = `usage: switchyard <command>
 
@@ -57,10 +55,19 @@ async function main(argv: string[]): Promise<void> {
       const log = createLogger(config.LOG_LEVEL);
       const rt = await openRuntime(config, log);
       const server = await startServer(rt);
+      if (config.SWITCHYARD_WORKERS > 0) await rt.engine.startWorkers(config.SWITCHYARD_WORKERS);
       onShutdown(log, async () => {
         await server.stop();
         await rt.close();
       });
+      return;
+    }
+    case 'worker': {
+      const config = loadConfig();
+      const log = createLogger(config.LOG_LEVEL);
+      const rt = await openRuntime(config, log);
+      await rt.engine.startWorkers(Math.max(1, config.SWITCHYARD_WORKERS));
+      onShutdown(log, () => rt.close());
       return;
     }
     case 'migrate': {
@@ -93,8 +100,8 @@ async function main(argv: string[]): Promise<void> {
     }
     // falls through is impossible: fail() never returns
     case 'openapi': {
-      // The document depends on the routes only; no database is opened.
-      const app = createApp({ db: undefined as unknown as Db, box: new AesGcmSecretBox(Buffer.alloc(32)), registry: defaultRegistry(), log: createLogger('silent'), allowPrivateUpstreams: false });
+      // The document depends on the routes only: nothing here connects to a database.
+      const app = offlineApp();
       process.stdout.write(stringify(openApiDocument(app), { lineWidth: 0 }));
       return;
     }

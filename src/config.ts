@@ -15,6 +15,13 @@ const Env = z.object({
     .transform((v) => v === '1' || v === 'true'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SWITCHYARD_EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Comma-separated module paths exporting extra adapter factories (tests, third-party channels). */
+  SWITCHYARD_EXTRA_ADAPTERS: z.string().optional(),
+  /** Job workers run by `serve` (0: API only) and by `worker`. */
+  SWITCHYARD_WORKERS: z.coerce.number().int().min(0).max(64).default(4),
+  SWITCHYARD_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
+  SWITCHYARD_WORKER_STALE_MS: z.coerce.number().int().min(500).default(30_000),
+  SWITCHYARD_JOB_POLL_MS: z.coerce.number().int().min(50).default(1_000),
 });
 
 export type Config = z.infer<typeof Env>;

@@ -384,7 +384,7 @@ describe('SQL queries behind a nested page', () => {
         if (event.level === 'query') queries.push(event.query.sql);
       },
     });
-    const app = createApp({ db, box: testBox, registry: new AdapterRegistry([scriptedAdapter]), log: createLogger('silent'), allowPrivateUpstreams: true }, { keyCache: new KeyCache(60_000) });
+    const app = createApp({ db, box: testBox, registry: new AdapterRegistry([scriptedAdapter]), log: createLogger('silent'), allowPrivateUpstreams: true, engine: gw.engine }, { keyCache: new KeyCache(60_000) });
     counting = { app, queries, db };
   });
   afterAll(async () => counting?.db.destroy());
@@ -593,8 +593,12 @@ describe('HTTP surface', () => {
     const bad = await gw.call('/graphql', { method: 'POST', body: JSON.stringify({ query: '{ orders { nodes { id } } }' }), headers: { authorization: 'Bearer sy_not_a_key' } });
     expect(bad.status).toBe(401);
     expect(((await bad.json()) as { detail: string }).detail).toContain('not valid');
+    // The GraphiQL page is public so a browser can open it, but a query sent by GET still needs a key.
     const page = await gw.call('/graphql', { headers: { accept: 'text/html' }, as: null });
-    expect(page.status).toBe(401);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('GraphiQL');
+    const getQuery = await gw.call('/graphql?query=' + encodeURIComponent('{ orders { nodes { id } } }'), { headers: { accept: 'text/html' }, as: null });
+    expect(getQuery.status).toBe(401);
   });
 
   test('GraphiQL is served on GET to a browser', async () => {

@@ -15,6 +15,7 @@ import { onError, problemResponse, validationHook } from './problem.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { orderRoutes } from './routes/orders.ts';
+import { syncRoutes } from './routes/sync.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -70,13 +71,19 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): OpenAPIHono<
   app.use('*', methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => { c.header('allow', methods.join(', ')); return problemResponse(c, 405, 'method-not-allowed', `${c.req.method} is not allowed here; use ${methods.join(', ')}.`); } }));
   const limit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => problemResponse(c, 413, 'body-too-large', `The body is over ${MAX_BODY_BYTES} bytes.`) });
   app.use('/v1/*', limit, requireJson, requireApiKey(deps.db, keyCache));
-  app.use('/graphql', limit, requireApiKey(deps.db, keyCache));
+  const graphqlAuth = requireApiKey(deps.db, keyCache);
+  app.use('/graphql', limit, async (c, next) => {
+    // The GraphiQL page itself is public (a browser cannot send the key); every query still needs one.
+    const isPage = c.req.method === 'GET' && !c.req.query('query') && (c.req.header('accept') ?? '').includes('text/html');
+    return isPage ? next() : graphqlAuth(c, next);
+  });
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'A Switchyard API key' });
 
   orderRoutes(app, deps);
   catalogRoutes(app, deps);
   connectionRoutes(app, deps);
+  syncRoutes(app, deps.engine);
   mountGraphql(app, deps);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { AdapterRegistry } from '../adapters/registry.ts';
 import type { SecretBox } from '../core/ports.ts';
+import type { SyncEngine } from '../core/sync/engine.ts';
 import type { Db } from '../store/db.ts';
 
 export interface ApiDeps {
@@ -11,4 +12,6 @@ export interface ApiDeps {
   log: Logger;
   /** Allow connections to loopback and private addresses (tests, demo). */
   allowPrivateUpstreams: boolean;
+  /** The sync engine: on-demand pulls, status, operations, dead letters. */
+  engine: SyncEngine;
 }

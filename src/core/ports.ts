@@ -81,6 +81,18 @@ export interface AdapterContext<S, C> {
   throttle?: Throttle;
   /** Structured logger bound to tenant and connection ids. */
   log?: Logger;
+  /** Adapters report every upstream call here (metrics: calls and 429s per operation). */
+  onUpstreamCall?: (call: UpstreamCall) => void;
+}
+
+export interface UpstreamCall {
+  /** The upstream operation, e.g. `getOrders` or `PUT /V1/products/{sku}`. */
+  operation: string;
+  /** HTTP status, or null when no answer came (timeout, reset). */
+  status: number | null;
+  durationMs: number;
+  /** The upstream's request id, when it sends one. */
+  requestId?: string | null;
 }
 
 /** The time window of an incremental pull, on the upstream's updated-at clock. */

@@ -32,6 +32,7 @@ export interface ConnectionsTable {
   credentials_enc: string | null;
   store_key: string;
   last_error: string | null;
+  sync_intervals: ColumnType<Record<string, number>, string | undefined, string>;
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Timestamp | null;
@@ -182,5 +183,85 @@ export interface Database {
   shipments: ShipmentsTable;
   customers: CustomersTable;
   categories: CategoriesTable;
+  sync_checkpoints: SyncCheckpointsTable;
+  sync_staging: SyncStagingTable;
+  operations: OperationsTable;
+  dead_letters: DeadLettersTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
 }
 
+
+export interface SyncCheckpointsTable {
+  tenant_id: string;
+  connection_id: string;
+  entity: string;
+  watermark: Timestamp | null;
+  run_id: string | null;
+  run_from: Timestamp | null;
+  run_to: Timestamp | null;
+  run_full: boolean;
+  run_cursor: string | null;
+  run_started_at: Timestamp | null;
+  last_success_at: Timestamp | null;
+  last_attempt_at: Timestamp | null;
+  last_error: string | null;
+  last_error_at: Timestamp | null;
+  failures: number;
+  records_pulled: number;
+  pages_pulled: number;
+}
+
+export interface SyncStagingTable {
+  id: ColumnType<number, never, never>;
+  tenant_id: string;
+  connection_id: string;
+  entity: string;
+  run_id: string;
+  external_id: string;
+  upstream_updated_at: Timestamp | null;
+  payload: Json<object>;
+  outcome: string;
+  received_at: Timestamp;
+}
+
+export interface OperationsTable {
+  id: string;
+  tenant_id: string;
+  connection_id: string;
+  kind: string;
+  idempotency_key: string;
+  request_hash: string;
+  payload: Json<Record<string, unknown>>;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  last_error_kind: string | null;
+  result: Json<Record<string, unknown>> | null;
+  next_attempt_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  completed_at: Timestamp | null;
+}
+
+export interface DeadLettersTable {
+  id: string;
+  tenant_id: string;
+  connection_id: string;
+  source: string;
+  entity: string | null;
+  external_id: string | null;
+  operation_id: string | null;
+  error_kind: string;
+  reason: string;
+  payload: Json<object> | null;
+  state: string;
+  replay_count: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WorkerHeartbeatsTable {
+  worker_id: string;
+  process_id: string;
+  last_seen: Timestamp;
+}

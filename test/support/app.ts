@@ -2,6 +2,10 @@
 import { createApp } from '../../src/api/app.ts';
 import { AdapterRegistry } from '../../src/adapters/registry.ts';
 import { createLogger } from '../../src/log.ts';
+import { Registry } from 'prom-client';
+import { SyncEngine, type EngineOptions } from '../../src/core/sync/engine.ts';
+import { MemoryThrottle } from '../../src/core/sync/throttle.ts';
+import type { AdapterFactory, Throttle } from '../../src/core/ports.ts';
 import { createApiKey, createTenant } from '../../src/store/tenancy.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { scriptedAdapter } from './test-adapter.ts';
@@ -14,6 +18,8 @@ export interface TenantHandle {
 
 export interface TestGateway {
   tdb: TestDatabase;
+  engine: SyncEngine;
+  registry: AdapterRegistry;
   app: ReturnType<typeof createApp>;
   a: TenantHandle;
   b: TenantHandle;
@@ -22,16 +28,39 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(): Promise<TestGateway> {
+export interface GatewayOptions {
+  adapters?: AdapterFactory[];
+  throttle?: Throttle;
+  engine?: Partial<EngineOptions>;
+}
+
+export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
   const tdb = await createTestDatabase();
-  const registry = new AdapterRegistry([scriptedAdapter]);
-  const app = createApp({ db: tdb.db, box: testBox, registry, log: createLogger('silent'), allowPrivateUpstreams: true });
+  const registry = new AdapterRegistry([scriptedAdapter, ...(options.adapters ?? [])]);
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const engine = new SyncEngine({
+    db: tdb.db,
+    pool: tdb.pool,
+    box: testBox,
+    registry,
+    throttle: options.throttle ?? new MemoryThrottle(),
+    log,
+    metricsRegistry: new Registry(),
+    allowPrivateUpstreams: true,
+    pollIntervalMs: 100,
+    heartbeatMs: 250,
+    staleAfterMs: 1_500,
+    ...options.engine,
+  });
+  const app = createApp({ db: tdb.db, box: testBox, registry, log, allowPrivateUpstreams: true, engine });
   const ta = await createTenant(tdb.db, 'tenant-a');
   const tb = await createTenant(tdb.db, 'tenant-b');
   const a = { id: ta.id, key: (await createApiKey(tdb.db, ta.id)).key };
   const b = { id: tb.id, key: (await createApiKey(tdb.db, tb.id)).key };
   return {
     tdb,
+    engine,
+    registry,
     app,
     a,
     b,
@@ -43,6 +72,9 @@ export async function startGateway(): Promise<TestGateway> {
       if (typeof rest.body === 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
       return Promise.resolve(app.request(path, { ...rest, headers }));
     },
-    close: () => tdb.drop(),
+    async close() {
+      await engine.stop();
+      await tdb.drop();
+    },
   };
 }

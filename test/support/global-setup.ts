@@ -7,6 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createDb, createPool, migrateToLatest } from '../../src/store/db.ts';
+import { installJobSchema } from '../../src/store/jobs.ts';
 import { startEmbeddedPostgres } from '../../src/store/embedded.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -53,6 +54,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const pool = createPool(tplUrl, { max: 1 });
   const db = createDb(pool);
   await migrateToLatest(db as never);
+  await installJobSchema(pool);
   await db.destroy();
 
   project.provide('pgAdminUrl', adminUrl);
@@ -60,7 +62,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     // Drop what the files left behind (a file killed mid-run cannot drop its own database).
-    const left = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'sy_t_%' OR datname = $1`, [template]);
+    const left = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'sy\\_t\\_%' OR datname = $1`, [template]);
     for (const { datname } of left.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     await admin.end();
     for (const c of cleanups.reverse()) await c();

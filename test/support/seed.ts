@@ -6,7 +6,9 @@ import { insertConnection } from '../../src/store/connections.ts';
 import { AesGcmSecretBox } from '../../src/store/secrets.ts';
 import { randomBytes } from 'node:crypto';
 
-export const testBox = new AesGcmSecretBox(randomBytes(32));
+/** The key that seals test credentials; child worker processes get it as SWITCHYARD_SECRET_KEY. */
+export const TEST_SECRET_KEY = randomBytes(32).toString('hex');
+export const testBox = new AesGcmSecretBox(Buffer.from(TEST_SECRET_KEY, 'hex'));
 
 const money = (amount: string, currency = 'EUR') => ({ amount, currency });
 const at = (base: number, i: number) => new Date(base + i * 1000).toISOString();

@@ -98,6 +98,7 @@ export function connectionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void 
 
   app.openapi(createRouteDef, async (c) => {
     const connection = await createConnection(deps, c.get('tenantId'), c.req.valid('json'));
+    await deps.engine.onConnectionActivated(c.get('tenantId'), connection.id);
     c.get('log').info({ connection_id: connection.id, channel: connection.channel }, 'connection created');
     c.header('location', `/v1/connections/${connection.id}`);
     return c.json(connection, 201);
@@ -105,8 +106,11 @@ export function connectionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void 
 
   app.openapi(patchRoute, async (c) => {
     const id = checkId('connection', c.req.valid('param').id, 'Connection');
+    const before = await getConnection(db, c.get('tenantId'), id);
     const connection = await changeConnection(deps, c.get('tenantId'), id, c.req.valid('json'));
-    c.get('log').info({ connection_id: id }, 'connection updated');
+    // Back to active (new credentials, or resumed): paused writes and pulls start again.
+    if (connection.status === 'active' && before.status !== 'active') await deps.engine.onConnectionActivated(c.get('tenantId'), id);
+    c.get('log').info({ connection_id: id, status: connection.status }, 'connection updated');
     return c.json(connection, 200);
   });
 

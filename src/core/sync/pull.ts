@@ -1,0 +1,257 @@
+// Pulls: one (connection, entity) read from its upstream, page by page. Each page's raw payloads land in
+// staging, are normalized and upserted, and the checkpoint moves, all in one transaction: a crash
+// between pages resumes at the last committed page, and a page is never half-applied.
+import { sql } from 'kysely';
+import { ulid } from '../ids.ts';
+import { upsertCategories, upsertProducts } from '../../store/catalog.ts';
+import type { Db } from '../../store/db.ts';
+import { inventoryExternalId, upsertInventory } from '../../store/inventory.ts';
+import { upsertCustomers, upsertOrders, upsertShipments, type ConnectionRef } from '../../store/orders.ts';
+import { addDeadLetter, loadCheckpoint, resolvePullDeadLetters, type CheckpointRow } from '../../store/sync.ts';
+import type { UpsertResult } from '../../store/upsert.ts';
+import { AppError } from '../errors.ts';
+import type { ChannelAdapter, Entity, NormalizedByEntity, PullWindow, RawRecord, SyncProfile } from '../ports.ts';
+import { errorKind, errorMessage } from './retry.ts';
+
+type Upsert<E extends Entity> = (db: Db, ref: ConnectionRef, inputs: NormalizedByEntity[E][], raws: Map<string, unknown>) => Promise<UpsertResult>;
+
+const UPSERTS: { [E in Entity]: Upsert<E> } = {
+  products: upsertProducts,
+  inventory: upsertInventory,
+  orders: upsertOrders,
+  shipments: upsertShipments,
+  customers: upsertCustomers,
+  categories: upsertCategories,
+};
+
+/** Tables whose rows a full pass may mark deleted when they no longer exist upstream. */
+const DELETABLE: Partial<Record<Entity, string>> = {
+  products: 'products',
+  orders: 'orders',
+  shipments: 'shipments',
+  customers: 'customers',
+  categories: 'categories',
+};
+
+function storeKey<E extends Entity>(entity: E, input: NormalizedByEntity[E]): string {
+  if (entity === 'inventory') {
+    const i = input as NormalizedByEntity['inventory'];
+    return inventoryExternalId(i.sku, i.location_id);
+  }
+  return (input as { external_id: string }).external_id;
+}
+
+export interface PullJob {
+  tenantId: string;
+  connectionId: string;
+  channel: string;
+  entity: Entity;
+  full: boolean;
+}
+
+export interface PullOutcome {
+  /** Whether the run reached the end of its window (false: stopped for time, to be continued). */
+  done: boolean;
+  pages: number;
+  records: number;
+  deadLetters: number;
+}
+
+export interface PullHooks {
+  onDeadLetter?(entity: Entity, kind: string): void;
+  onRecords?(entity: Entity, n: number): void;
+  /** Called between pages; return false to stop and continue in a later job. */
+  keepGoing(): boolean;
+}
+
+/** Starts a run (or keeps the one in progress) and returns the checkpoint that describes it. */
+async function beginRun(db: Db, job: PullJob, profile: SyncProfile, now: Date): Promise<CheckpointRow> {
+  const cp = await loadCheckpoint(db, job.tenantId, job.connectionId, job.entity);
+  if (cp.run_id && (!job.full || cp.run_full)) return cp;
+  const to = new Date(now.getTime() - profile.safetyLagMs);
+  const from = job.full || !cp.watermark ? null : new Date(cp.watermark.getTime() - profile.overlapMs);
+  return db
+    .updateTable('sync_checkpoints')
+    .set({ run_id: `run_${ulid()}`, run_from: from, run_to: to, run_full: job.full || !cp.watermark, run_cursor: null, run_started_at: now, last_attempt_at: now })
+    .where('connection_id', '=', job.connectionId)
+    .where('entity', '=', job.entity)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Pulls pages until the window is exhausted or `hooks.keepGoing()` says stop. Throws the adapter's
+ * error when a page cannot be read; the checkpoint then stays at the last committed page.
+ */
+export async function runPull(db: Db, adapter: ChannelAdapter, job: PullJob, profile: SyncProfile, hooks: PullHooks): Promise<PullOutcome> {
+  if (!adapter.pull || !adapter.normalize) throw new AppError('validation', `this channel cannot read ${job.entity}`, { retriable: false });
+  let cp = await beginRun(db, job, profile, new Date());
+  const runId = cp.run_id!;
+  const window: PullWindow = { from: cp.run_from?.toISOString() ?? null, to: cp.run_to!.toISOString() };
+  const outcome: PullOutcome = { done: false, pages: 0, records: 0, deadLetters: 0 };
+
+  for (;;) {
+    const page = await adapter.pull(job.entity, { window, cursor: cp.run_cursor, full: cp.run_full });
+    const committed = await db.transaction().execute(async (trx) => {
+      // The checkpoint row is locked first: a concurrent run of the same pull (which the job queue
+      // already prevents) could not interleave pages.
+      const locked = await trx
+        .selectFrom('sync_checkpoints')
+        .select(['run_id', 'run_cursor'])
+        .where('connection_id', '=', job.connectionId)
+        .where('entity', '=', job.entity)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!locked || locked.run_id !== runId || locked.run_cursor !== cp.run_cursor) return null;
+      const dead = await applyRecords(trx, adapter, job, runId, page.records, hooks);
+      return trx
+        .updateTable('sync_checkpoints')
+        .set({
+          run_cursor: page.next,
+          records_pulled: sql`records_pulled + ${page.records.length}`,
+          pages_pulled: sql`pages_pulled + 1`,
+        })
+        .where('connection_id', '=', job.connectionId)
+        .where('entity', '=', job.entity)
+        .returningAll()
+        .executeTakeFirstOrThrow()
+        .then((row) => ({ row, dead }));
+    });
+    if (!committed) throw new AppError('conflict', 'the pull run changed under this job; it will be picked up by the next one');
+    cp = committed.row;
+    outcome.pages += 1;
+    outcome.records += page.records.length;
+    outcome.deadLetters += committed.dead;
+    hooks.onRecords?.(job.entity, page.records.length);
+    if (page.next === null) {
+      await finishRun(db, job, profile, cp);
+      outcome.done = true;
+      return outcome;
+    }
+    if (!hooks.keepGoing()) return outcome;
+  }
+}
+
+/**
+ * Stages, normalizes and upserts records inside the caller's transaction; returns how many could not be
+ * stored. Those become dead letters, unless `deadLetterOnFailure` is false (a replay reports instead).
+ */
+export async function applyRecords<E extends Entity>(
+  trx: Db,
+  adapter: ChannelAdapter,
+  job: PullJob & { entity: E },
+  runId: string,
+  records: RawRecord[],
+  hooks: PullHooks,
+  options: { deadLetterOnFailure?: boolean } = {},
+): Promise<number> {
+  if (records.length === 0) return 0;
+  if (!adapter.normalize) throw new AppError('validation', 'this channel cannot normalize records', { retriable: false });
+  const ref: ConnectionRef = { tenantId: job.tenantId, connectionId: job.connectionId, channel: job.channel };
+  const keepLetters = options.deadLetterOnFailure !== false;
+  const receivedAt = new Date();
+  const outcomes = new Map<string, string>();
+  const inputs: NormalizedByEntity[E][] = [];
+  const raws = new Map<string, unknown>();
+  let dead = 0;
+  for (const r of records) {
+    try {
+      const input = adapter.normalize(job.entity, r);
+      inputs.push(input);
+      raws.set(storeKey(job.entity, input), r.payload);
+      outcomes.set(r.external_id, 'applied');
+    } catch (err) {
+      dead += 1;
+      outcomes.set(r.external_id, 'dead');
+      hooks.onDeadLetter?.(job.entity, errorKind(err));
+      if (keepLetters) await addDeadLetter(trx, {
+        tenantId: job.tenantId,
+        connectionId: job.connectionId,
+        source: 'pull',
+        entity: job.entity,
+        externalId: r.external_id,
+        errorKind: errorKind(err),
+        reason: `could not normalize ${job.entity} ${r.external_id}: ${errorMessage(err)}`,
+        payload: r.payload,
+      });
+    }
+  }
+  const upsert = UPSERTS[job.entity] as Upsert<E>;
+  const result = await upsert(trx, ref, inputs, raws);
+  for (const f of result.failed) {
+    dead += 1;
+    outcomes.set(f.external_id, 'dead');
+    hooks.onDeadLetter?.(job.entity, 'validation');
+    if (keepLetters) await addDeadLetter(trx, {
+      tenantId: job.tenantId,
+      connectionId: job.connectionId,
+      source: 'pull',
+      entity: job.entity,
+      externalId: f.external_id,
+      errorKind: 'validation',
+      reason: f.reason,
+      payload: records.find((r) => r.external_id === f.external_id)?.payload,
+    });
+  }
+  for (const id of result.stale) outcomes.set(id, 'stale');
+  await resolvePullDeadLetters(trx, job.connectionId, job.entity, [...result.written.keys(), ...result.stale]);
+  await trx
+    .insertInto('sync_staging')
+    .values(
+      records.map((r) => ({
+        tenant_id: job.tenantId,
+        connection_id: job.connectionId,
+        entity: job.entity,
+        run_id: runId,
+        external_id: r.external_id,
+        upstream_updated_at: r.updated_at ? new Date(r.updated_at) : null,
+        payload: JSON.stringify(r.payload ?? null),
+        outcome: outcomes.get(r.external_id) ?? 'applied',
+        received_at: receivedAt,
+      })),
+    )
+    .execute();
+  return dead;
+}
+
+/** The run saw its whole window: the watermark moves to its end; a full pass marks vanished records. */
+async function finishRun(db: Db, job: PullJob, profile: SyncProfile, cp: CheckpointRow): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const table = DELETABLE[job.entity];
+    if (cp.run_full && table && profile.detectsDeletions[job.entity]) {
+      await sql`
+        UPDATE ${sql.table(table)} t SET deleted_at = now()
+        WHERE t.connection_id = ${job.connectionId} AND t.deleted_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM sync_staging s WHERE s.run_id = ${cp.run_id} AND s.external_id = t.external_id)`.execute(trx);
+    }
+    await trx
+      .updateTable('sync_checkpoints')
+      .set({
+        watermark: cp.run_to,
+        run_id: null,
+        run_from: null,
+        run_to: null,
+        run_full: false,
+        run_cursor: null,
+        run_started_at: null,
+        last_success_at: new Date(),
+        last_error: null,
+        failures: 0,
+      })
+      .where('connection_id', '=', job.connectionId)
+      .where('entity', '=', job.entity)
+      .where('run_id', '=', cp.run_id)
+      .execute();
+  });
+}
+
+export async function recordPullFailure(db: Db, job: PullJob, err: unknown): Promise<number> {
+  const row = await db
+    .updateTable('sync_checkpoints')
+    .set({ last_error: `${errorKind(err)}: ${errorMessage(err)}`.slice(0, 2000), last_error_at: new Date(), failures: sql`failures + 1` })
+    .where('connection_id', '=', job.connectionId)
+    .where('entity', '=', job.entity)
+    .returning('failures')
+    .executeTakeFirst();
+  return row?.failures ?? 1;
+}
