@@ -18,12 +18,16 @@ export interface DbOptions {
 }
 
 export function createPool(url: string, options: DbOptions = {}): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'switchyard',
     idleTimeoutMillis: 30_000,
   });
+  // A connection the server drops (restart, shutdown) surfaces as an error on the next query; an
+  // unhandled 'error' event must not take the process down meanwhile.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 export function createDb(pool: pg.Pool): Db {

@@ -60,7 +60,9 @@ export async function queueDepth(db: Db): Promise<{ task: string; ready: number;
 function workerLogger(log?: Logger): WorkerLogger {
   return new WorkerLogger((scope) => (level, message, meta) => {
     if (!log) return;
-    const fields = { component: 'jobs', ...scope, ...(meta ?? {}) };
+    // Error objects from pg carry the whole client; keep their message only.
+    const slim = Object.fromEntries(Object.entries(meta ?? {}).map(([k, v]) => [k, v instanceof Error ? v.message : v]));
+    const fields = { component: 'jobs', ...scope, ...slim };
     if (level === 'error') log.error(fields, message);
     else if (level === 'warning') log.warn(fields, message);
     else log.debug(fields, message);
