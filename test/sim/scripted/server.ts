@@ -97,18 +97,18 @@ export interface ScriptedUpstream {
 }
 
 export function resolveConfig(options: ScriptedUpstreamOptions = {}): ScriptedConfig {
-  const rl = options.rateLimit;
+  const rl = options.rateLimit === false ? { enabled: false } : options.rateLimit;
   return {
     apiKeys: new Set(options.apiKeys ?? ['test-key']),
     readOnlyKeys: new Set(options.readOnlyKeys ?? []),
     requireToken: options.requireToken ?? false,
     tokenTtlMs: options.tokenTtlMs ?? 3_600_000,
     rateLimit: {
-      enabled: rl !== false && (rl?.enabled ?? true),
-      ratePerSec: (rl && rl.ratePerSec) || 2,
-      burst: (rl && rl.burst) || 5,
-      headers: (rl && rl.headers) ?? true,
-      routes: (rl && rl.routes) || {},
+      enabled: rl?.enabled ?? true,
+      ratePerSec: rl?.ratePerSec ?? 2,
+      burst: rl?.burst ?? 5,
+      headers: rl?.headers ?? true,
+      routes: rl?.routes ?? {},
     },
     defaultPageSize: options.defaultPageSize ?? 50,
     maxPageSize: options.maxPageSize ?? 100,
