@@ -503,7 +503,9 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
     // Check every line before changing anything.
     const plan = body.lines.map((line, i) => {
       const open = (it: SimOrder['items'][number]) => it.qty_ordered - it.qty_shipped - it.qty_canceled;
-      const item = line.item_id ? order.items.find((it) => it.id === line.item_id) : order.items.find((it) => it.sku === line.sku && open(it) >= line.qty);
+      const item = line.item_id
+        ? order.items.find((it) => it.id === line.item_id)
+        : (order.items.find((it) => it.sku === line.sku && open(it) >= line.qty) ?? order.items.find((it) => it.sku === line.sku));
       if (!item || item.sku !== line.sku) throw new SimHttpError(422, 'validation_failed', `line ${i} matches no item of order ${order.id}`, [{ path: `lines.${i}`, message: 'unknown item' }]);
       if (open(item) < line.qty) throw new SimHttpError(422, 'validation_failed', `line ${i} ships more than is open`, [{ path: `lines.${i}.qty`, message: `at most ${open(item)}` }]);
       return { item, qty: line.qty };
