@@ -103,15 +103,20 @@ export interface CommonFilters {
   updated_to?: string | undefined;
 }
 
-/** The filters every synced list shares. `*_from` is inclusive, `*_to` exclusive. */
+/**
+ * The filters every synced list shares. `*_from` is inclusive, `*_to` exclusive. Times are parsed here
+ * (a bare date is midnight UTC) and sent as instants: PostgreSQL would read a bare date in the session's
+ * time zone, and refuses years it cannot represent (year 0) with an error instead of a 400.
+ */
 export function commonFilters(table: string, f: CommonFilters): RawBuilder<SqlBool>[] {
   const out: RawBuilder<SqlBool>[] = [];
   const ref = (c: string) => sql.ref(`${table}.${c}`);
+  const at = (v: string) => new Date(v);
   if (f.connection_id) out.push(sql<SqlBool>`${ref('connection_id')} = ${f.connection_id}`);
   if (f.channel) out.push(sql<SqlBool>`${ref('channel')} = ${f.channel}`);
-  if (f.created_from) out.push(sql<SqlBool>`${ref('created_at')} >= ${f.created_from}::timestamptz`);
-  if (f.created_to) out.push(sql<SqlBool>`${ref('created_at')} < ${f.created_to}::timestamptz`);
-  if (f.updated_from) out.push(sql<SqlBool>`${ref('updated_at')} >= ${f.updated_from}::timestamptz`);
-  if (f.updated_to) out.push(sql<SqlBool>`${ref('updated_at')} < ${f.updated_to}::timestamptz`);
+  if (f.created_from) out.push(sql<SqlBool>`${ref('created_at')} >= ${at(f.created_from)}`);
+  if (f.created_to) out.push(sql<SqlBool>`${ref('created_at')} < ${at(f.created_to)}`);
+  if (f.updated_from) out.push(sql<SqlBool>`${ref('updated_at')} >= ${at(f.updated_from)}`);
+  if (f.updated_to) out.push(sql<SqlBool>`${ref('updated_at')} < ${at(f.updated_to)}`);
   return out;
 }
