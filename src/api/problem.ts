@@ -73,10 +73,17 @@ export function validationHook(result: { target: string; success: boolean; error
   return problemResponse(c, isBody ? 422 : 400, 'validation', `The ${where} did not validate`, { errors: fieldErrors(result.error, undefined, isBody ? 'field' : 'parameter') });
 }
 
-/** app.onError: expected errors by kind, HTTP exceptions by status, anything else a masked 500. */
+/** Requests whose input is their body: a validation error there is about the body. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * app.onError: expected errors by kind, HTTP exceptions by status, anything else a masked 500.
+ * A validation error follows the same rule as validationHook: 400 for query and path input, 422 when
+ * the request's input is its body (a service checking settings, credentials or a channel name).
+ */
 export function onError(err: Error, c: Context<AppEnv>): Response {
   if (isAppError(err)) {
-    const status = STATUS_BY_KIND[err.kind];
+    const status = err.kind === 'validation' && BODY_METHODS.has(c.req.method) ? 422 : STATUS_BY_KIND[err.kind];
     if (err.retryAfterMs !== undefined) c.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
     return problemResponse(c, status, err.kind, err.message, err.errors ? { errors: err.errors } : {});
   }
