@@ -6,7 +6,7 @@ import type { Db } from './db.ts';
 import type { ConnectionRef } from './orders.ts';
 import { afterCursor, orderBy, toPage, type Cursor, type Page, type Sort } from './paging.ts';
 import type { InventoryLevelsTable } from './schema.ts';
-import { emptyResult, excluded, inTransaction, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
+import { emptyResult, excluded, inTransaction, instant, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
 
 type Row = Selectable<InventoryLevelsTable>;
 
@@ -35,7 +35,7 @@ export async function upsertInventory(db: Db, ref: ConnectionRef, inputs: readon
           on_hand: i.on_hand,
           reserved: i.reserved,
           available: i.available,
-          updated_at: i.updated_at,
+          updated_at: instant(i.updated_at),
           synced_at: now,
           raw: raws?.has(i.external_id) ? json(raws.get(i.external_id)) : null,
         })),

@@ -15,7 +15,7 @@ export interface ProblemBody {
 export async function ok<T = any>(res: Response | Promise<Response>, status = 200): Promise<T> {
   const r = await res;
   const text = await r.text();
-  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${text}`);
+  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${text.slice(0, 600)}`);
   expect(r.headers.get('content-type') ?? '').toMatch(/^application\/json/);
   return JSON.parse(text) as T;
 }
@@ -31,7 +31,7 @@ export async function problem(
 ): Promise<ProblemBody> {
   const r = await res;
   const text = await r.text();
-  if (r.status !== status) throw new Error(`expected problem ${status}, got ${r.status}: ${text}`);
+  if (r.status !== status) throw new Error(`expected problem ${status}, got ${r.status}: ${text.slice(0, 600)}`);
   expect(r.headers.get('content-type')).toBe('application/problem+json');
   const body = JSON.parse(text) as ProblemBody;
   expect(body.status).toBe(status);
