@@ -73,6 +73,9 @@ export function validationHook(result: { target: string; success: boolean; error
   return problemResponse(c, isBody ? 422 : 400, 'validation', `The ${where} did not validate`, { errors: fieldErrors(result.error, undefined, isBody ? 'field' : 'parameter') });
 }
 
+/** Problem types of HTTPExceptions thrown by Hono and zod-openapi, the same as our own for the status. */
+const HTTP_SLUGS: Record<number, string> = { 400: 'malformed-request', 413: 'body-too-large', 415: 'unsupported-media-type' };
+
 /** Requests whose input is their body: a validation error there is about the body. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
@@ -89,7 +92,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    const slug = status === 413 ? 'body-too-large' : status === 400 ? 'malformed-request' : 'http';
+    const slug = HTTP_SLUGS[status] ?? 'http';
     return problemResponse(c, status, slug, err.message || TITLES[status]);
   }
   c.get('log')?.error({ err }, 'unhandled error');

@@ -53,6 +53,9 @@ export const IncludeQuery = z
   })
   .strict();
 
+/** For routes that take no query parameters: an unknown one is a 400, as on every other route. */
+export const NoQuery = z.object({}).strict();
+
 export function idParam(example: string) {
   return z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' }, example }) });
 }
