@@ -28,6 +28,11 @@ export const bodyProblems = {
   422: { description: 'Body did not validate', content: problemContent },
 } as const;
 
+/** Routes that test the upstream before they answer. */
+export const upstreamProblems = {
+  502: { description: 'The upstream could not be reached', content: problemContent },
+} as const;
+
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
 
 export const listBase = {

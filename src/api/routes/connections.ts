@@ -5,7 +5,7 @@ import { Connection, ConnectionCreate, ConnectionStatus, ConnectionUpdate } from
 import { deleteConnection, getConnection, listConnections } from '../../store/connections.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
-import { bodyProblems, checkId, idParam, listBase, NoQuery, pageSchema, paging, parseFields, pick, problems, keysOf } from '../schemas.ts';
+import { bodyProblems, checkId, idParam, listBase, NoQuery, pageSchema, paging, parseFields, pick, problems, keysOf, upstreamProblems } from '../schemas.ts';
 
 const CONNECTION_FIELDS = keysOf(Connection);
 const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
@@ -47,7 +47,7 @@ const createRouteDef = createRoute({
     201: { description: 'The new connection', content: { 'application/json': { schema: Connection } } },
     ...problems,
     ...bodyProblems,
-    502: { description: 'The upstream could not be reached', content: { 'application/problem+json': { schema: z.object({}).passthrough() } } },
+    ...upstreamProblems,
   },
 });
 
@@ -57,7 +57,7 @@ const patchRoute = createRoute({
   tags: ['Connections'],
   summary: 'Rename, pause or resume a connection, or replace its settings or credentials',
   request: { params: idParam('con_01JD3X8Y6Z7QK2M4N5P6R7S8T9'), query: NoQuery, body: jsonBody(ConnectionUpdate) },
-  responses: { 200: { description: 'The updated connection', content: { 'application/json': { schema: Connection } } }, ...problems, ...bodyProblems },
+  responses: { 200: { description: 'The updated connection', content: { 'application/json': { schema: Connection } } }, ...problems, ...bodyProblems, ...upstreamProblems },
 });
 
 const deleteRoute = createRoute({
