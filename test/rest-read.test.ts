@@ -270,6 +270,7 @@ describe('GET /v1/inventory', () => {
     expect((await list(`/v1/inventory?connection_id=${ds.con2.id}`)).data).toHaveLength(1);
     expect((await list('/v1/inventory?channel=scripted')).data).toHaveLength(4);
     expect((await list('/v1/inventory?updated_from=2026-01-01T00:00:03Z')).data.map((l) => l.sku).sort()).toEqual(['SKU-101', 'SKU-3']);
+    expect((await list('/v1/inventory?updated_from=2026-01-01&updated_to=2026-01-01T00:00:03Z')).data.map((l) => l.sku).sort()).toEqual(['SKU-1', 'SKU-1', 'SKU-2']);
     expect((await list('/v1/inventory?fields=available&sku=SKU-2')).data).toEqual([{ id: expect.any(String), available: 11 }]);
     expect(all.data.every((l) => !('raw' in l))).toBe(true);
   });

@@ -77,6 +77,7 @@ export interface InventoryFilters {
   location_id?: string | undefined;
   fulfillment_channel?: FulfillmentChannel | undefined;
   updated_from?: string | undefined;
+  updated_to?: string | undefined;
 }
 
 /** Inventory pages by id (levels have no upstream creation time). */
@@ -92,6 +93,7 @@ export async function listInventory(db: Db, tenantId: string, f: InventoryFilter
     .$if(!!f.location_id, (q) => q.where('location_id', '=', f.location_id!))
     .$if(!!f.fulfillment_channel, (q) => q.where('fulfillment_channel', '=', f.fulfillment_channel!))
     .$if(!!f.updated_from, (q) => q.where('updated_at', '>=', new Date(f.updated_from!)))
+    .$if(!!f.updated_to, (q) => q.where('updated_at', '<', new Date(f.updated_to!)))
     .$if(cursor !== null, (q) => q.where(afterCursor('inventory_levels', sort, cursor)!))
     .orderBy(orderBy('inventory_levels', sort))
     .limit(limit + 1)
