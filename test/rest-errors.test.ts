@@ -208,3 +208,46 @@ describe('methods, paths and ids', () => {
     expect(odd.headers.get('x-request-id')).toMatch(/^[0-9A-Z]{26}$/);
   });
 });
+
+describe('never a 500', () => {
+  const odd: [string, string, (string | null)?][] = [
+    ['POST', '/v1/connections', '{"channel":"scripted","name":"x","settings":{"__proto__":{"base_url":"https://x.example"}}}'],
+    ['POST', '/v1/connections', '{"channel":"scripted","name":"x","constructor":{"prototype":{"polluted":true}}}'],
+    ['POST', '/v1/connections', `{"channel":"scripted","name":"x","settings":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`],
+    ['POST', '/v1/connections', '{"channel":"scripted","name":"\\u0000","settings":{"base_url":"https://x.example"},"credentials":{"api_key":"good-key"}}'],
+    ['POST', '/v1/connections', '{"channel":"scripted","name":"x","settings":{"base_url":"https://x.example","shop":"\\ud800"},"credentials":{"api_key":"good-key"}}'],
+    ['POST', '/v1/connections', '{"channel":"scripted","name":"x","settings":[],"credentials":"good-key"}'],
+    ['PATCH', '/v1/connections/con_01JD3X8Y6Z7QK2M4N5P6R7S8T9', '{"settings":null}'],
+    ['GET', '/v1/orders?created_from=2026-01-01T00:00:00.123456789Z'],
+    ['GET', '/v1/orders?sku=%00'],
+    ['GET', '/v1/orders?channel=%F0%9F%98%80'],
+    ['GET', '/v1/customers?email=%25%27%22'],
+    ['GET', '/v1/orders?fields=,,,id,,'],
+    ['GET', '/v1/orders?limit=99999999999999999999'],
+    ['GET', '/v1/orders?cursor='],
+    ['GET', '/v1/orders/ord_01JD3X8Y6Z7QK2M4N5P6R7S8T9?fields='],
+    ['GET', '/v1/orders?%ZZ=1'],
+    ['HEAD', '/v1/orders'],
+    ['OPTIONS', '/v1/orders'],
+  ];
+  test.each(odd)('%s %s', async (method, path, body) => {
+    const res = await gw.call(path, { method, ...(body !== undefined && { body }) });
+    const text = await res.text();
+    expect(res.status, text.slice(0, 300)).toBeLessThan(500);
+    if (res.status >= 400) expect(res.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  test('strings PostgreSQL cannot store (NUL, unpaired surrogates) are refused with their paths', async () => {
+    const post = (body: unknown) => gw.call('/v1/connections', { method: 'POST', body: JSON.stringify(body) });
+    await problem(post({ ...validConnection, name: 'a\u0000b' }), 422, { type: 'validation', paths: ['name'] });
+    await problem(post({ ...validConnection, settings: { base_url: 'https://x.example', shop: '\ud800' } }), 422, { paths: ['settings.shop'] });
+    await problem(post({ ...validConnection, settings: { base_url: 'https://x.example', ['k\u0000']: 1 } }), 422, { paths: ['settings.k\u0000'] });
+    await problem(post({ ...validConnection, settings: { base_url: 'https://x.example', list: ['ok', 'n\u0000'] } }), 422, { paths: ['settings.list[1]'] });
+    await problem(gw.call(`/v1/connections/${ds.con1.id}`, { method: 'PATCH', body: JSON.stringify({ name: '\udc00x' }) }), 422, { paths: ['name'] });
+    await problem(gw.call('/v1/orders?sku=%00'), 400, { paths: ['sku'] });
+    await problem(gw.call('/v1/customers?email=a%00b'), 400, { paths: ['email'] });
+    // Paired surrogates (emoji) are fine.
+    expect((await ok(gw.call('/v1/orders?sku=%F0%9F%98%80'))).data).toEqual([]);
+    expect((await ok(post({ ...validConnection, name: 'Shop 😀' }), 201)).name).toBe('Shop 😀');
+  });
+});
