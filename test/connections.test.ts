@@ -20,6 +20,7 @@ beforeAll(async () => {
   gw = await startGateway();
 });
 afterAll(async () => {
+  expect(bodies.length).toBeGreaterThan(50);
   for (const s of SECRETS) expect(bodies.filter((b) => b.includes(s)), `a response carried "${s}"`).toEqual([]);
   await gw?.close();
 });
@@ -212,11 +213,11 @@ describe('GET /v1/channels', () => {
 
 describe('private upstreams (SSRF)', () => {
   let strict: ReturnType<typeof createApp>;
-  const post = (body: unknown) =>
-    Promise.resolve(strict.request('/v1/connections', { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${gw.b.key}`, 'content-type': 'application/json' } })).then((res) => {
-      void res.clone().text().then((t) => bodies.push(t));
-      return res;
-    });
+  const post = async (body: unknown) => {
+    const res = await strict.request('/v1/connections', { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${gw.b.key}`, 'content-type': 'application/json' } });
+    bodies.push(await res.clone().text());
+    return res;
+  };
   const withUrl = (base_url: string) => ({ channel: 'scripted', name: 'SSRF', settings: { base_url }, credentials: { api_key: 'good-key' } });
 
   beforeAll(() => {
@@ -240,7 +241,7 @@ describe('private upstreams (SSRF)', () => {
   });
 
   test('stores none of the refused connections, and accepts a public address', async () => {
-    expect((await ok(gw.call('/v1/connections', { as: gw.b }))).data).toEqual([]);
+    expect((await ok(call('/v1/connections', { headers: { authorization: `Bearer ${gw.b.key}` } }))).data).toEqual([]);
     const con = await ok(post(withUrl('https://93.184.215.14/')), 201);
     expect(con.settings.base_url).toBe('https://93.184.215.14/');
   });
