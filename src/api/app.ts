@@ -52,7 +52,9 @@ function requestContext(deps: ApiDeps): MiddlewareHandler<AppEnv> {
 const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
   const method = c.req.method;
   if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
-    const hasBody = c.req.header('content-length') !== '0' && (c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined);
+    // Whether a body was sent, from the request itself: HTTP/2 (and app.request) bodies may come with
+    // neither content-length nor transfer-encoding.
+    const hasBody = c.req.raw.body !== null && c.req.header('content-length') !== '0';
     const type = c.req.header('content-type') ?? '';
     if (hasBody && !/^application\/(.+\+)?json\s*(;|$)/i.test(type)) {
       return problemResponse(c, 415, 'unsupported-media-type', `Send the body as application/json (got "${type || 'no content type'}").`);

@@ -7,7 +7,8 @@ import { problemResponse } from './problem.ts';
 
 /**
  * A short-lived cache of key hash -> tenant, so a request costs no extra query in the common case.
- * A revoked key stops working within `ttlMs` in other processes, at once in this one.
+ * A revoked key stops working within `ttlMs`, in this process as in others: revocation (the CLI) goes
+ * straight to the database and clears no cache.
  */
 export class KeyCache {
   readonly #entries = new Map<string, { tenantId: string | null; expires: number }>();

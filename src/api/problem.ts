@@ -65,24 +65,87 @@ export function fieldErrors(error: ZodError, prefix?: string, unknownWord = 'fie
   });
 }
 
-/** The zod-openapi defaultHook: query, path and header problems are 400, body problems 422. */
-export function validationHook(result: { target: string; success: boolean; error?: ZodError }, c: Context<AppEnv>): Response | undefined {
-  if (result.success || !result.error) return undefined;
+/** NUL and unpaired UTF-16 surrogates: PostgreSQL stores neither in text or jsonb (it fails the statement). */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+interface Node {
+  value: unknown;
+  parent: Node | null;
+  key: string | number;
+}
+
+function pathOf(node: Node): string {
+  const keys: (string | number)[] = [];
+  for (let n: Node | null = node; n?.parent; n = n.parent) keys.push(n.key);
+  let path = '';
+  for (const k of keys.reverse()) path += typeof k === 'number' ? `[${k}]` : path ? `.${k}` : k;
+  return path || '(root)';
+}
+
+/**
+ * Paths (as fieldErrors writes them) of the strings, or object keys, in `value` that PostgreSQL cannot
+ * store; at most `max`. Iterative, and paths are only built for what is reported, so a deeply nested
+ * body costs linear time and no stack.
+ */
+export function unstorableStrings(value: unknown, max = 20): string[] {
+  const out: string[] = [];
+  const stack: Node[] = [{ value, parent: null, key: '' }];
+  while (stack.length > 0 && out.length < max) {
+    const node = stack.pop()!;
+    const v = node.value;
+    if (typeof v === 'string') {
+      if (UNSTORABLE.test(v)) out.push(pathOf(node));
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], parent: node, key: i });
+    } else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v).reverse()) {
+        const child = { value: x, parent: node, key: k };
+        if (UNSTORABLE.test(k)) out.push(pathOf(child));
+        else stack.push(child);
+      }
+    }
+  }
+  return out.slice(0, max);
+}
+
+/**
+ * The zod-openapi defaultHook: query, path and header problems are 400, body problems 422. Input that
+ * validates but holds strings PostgreSQL cannot store is refused here too, rather than failing as a 500.
+ */
+export function validationHook(result: { target: string; success: boolean; error?: ZodError; data?: unknown }, c: Context<AppEnv>): Response | undefined {
   const isBody = result.target === 'json' || result.target === 'form';
   const where = result.target === 'json' ? 'request body' : `${result.target} parameters`;
+  if (result.success) {
+    // Path parameters are ids, which checkId answers (404) before they reach the database.
+    const bad = result.target === 'param' ? [] : unstorableStrings(result.data);
+    if (bad.length === 0) return undefined;
+    const errors = bad.map((path) => ({ path, message: 'must not contain NUL characters or unpaired surrogates' }));
+    return problemResponse(c, isBody ? 422 : 400, 'validation', `The ${where} did not validate`, { errors });
+  }
+  if (!result.error) return undefined;
   return problemResponse(c, isBody ? 422 : 400, 'validation', `The ${where} did not validate`, { errors: fieldErrors(result.error, undefined, isBody ? 'field' : 'parameter') });
 }
 
-/** app.onError: expected errors by kind, HTTP exceptions by status, anything else a masked 500. */
+/** Problem types of HTTPExceptions thrown by Hono and zod-openapi, the same as our own for the status. */
+const HTTP_SLUGS: Record<number, string> = { 400: 'malformed-request', 413: 'body-too-large', 415: 'unsupported-media-type' };
+
+/** Requests whose input is their body: a validation error there is about the body. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * app.onError: expected errors by kind, HTTP exceptions by status, anything else a masked 500.
+ * A validation error follows the same rule as validationHook: 400 for query and path input, 422 when
+ * the request's input is its body (a service checking settings, credentials or a channel name).
+ */
 export function onError(err: Error, c: Context<AppEnv>): Response {
   if (isAppError(err)) {
-    const status = STATUS_BY_KIND[err.kind];
+    const status = err.kind === 'validation' && BODY_METHODS.has(c.req.method) ? 422 : STATUS_BY_KIND[err.kind];
     if (err.retryAfterMs !== undefined) c.header('retry-after', String(Math.ceil(err.retryAfterMs / 1000)));
     return problemResponse(c, status, err.kind, err.message, err.errors ? { errors: err.errors } : {});
   }
   if (err instanceof HTTPException) {
     const status = err.status as ContentfulStatusCode;
-    const slug = status === 413 ? 'body-too-large' : status === 400 ? 'malformed-request' : 'http';
+    const slug = HTTP_SLUGS[status] ?? 'http';
     return problemResponse(c, status, slug, err.message || TITLES[status]);
   }
   c.get('log')?.error({ err }, 'unhandled error');

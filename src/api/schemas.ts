@@ -28,6 +28,11 @@ export const bodyProblems = {
   422: { description: 'Body did not validate', content: problemContent },
 } as const;
 
+/** Routes that test the upstream before they answer. */
+export const upstreamProblems = {
+  502: { description: 'The upstream could not be reached', content: problemContent },
+} as const;
+
 const isoDate = z.iso.datetime({ offset: true }).or(z.iso.date());
 
 export const listBase = {
@@ -52,6 +57,9 @@ export const IncludeQuery = z
     include: z.enum(['raw']).optional().openapi({ description: '"raw" adds the upstream payload as stored.' }),
   })
   .strict();
+
+/** For routes that take no query parameters: an unknown one is a 400, as on every other route. */
+export const NoQuery = z.object({}).strict();
 
 export function idParam(example: string) {
   return z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' }, example }) });

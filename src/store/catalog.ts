@@ -7,7 +7,7 @@ import type { Db } from './db.ts';
 import type { ConnectionRef } from './orders.ts';
 import { afterCursor, commonFilters, orderBy, toPage, type CommonFilters, type Cursor, type Page, type Sort } from './paging.ts';
 import type { CategoriesTable, ProductVariantsTable, ProductsTable } from './schema.ts';
-import { emptyResult, excluded, inTransaction, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
+import { emptyResult, excluded, inTransaction, instant, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
 
 type ProductRow = Selectable<ProductsTable>;
 type VariantRow = Selectable<ProductVariantsTable>;
@@ -48,8 +48,8 @@ export async function upsertProducts(db: Db, ref: ConnectionRef, inputs: readonl
           images: json(p.images),
           category_ids: json(p.category_ids),
           prices: json(p.prices),
-          created_at: p.created_at,
-          updated_at: p.updated_at,
+          created_at: instant(p.created_at),
+          updated_at: instant(p.updated_at),
           synced_at: now,
           raw: raws?.has(p.external_id) ? json(raws.get(p.external_id)) : null,
           deleted_at: null,
@@ -85,7 +85,7 @@ export async function upsertProducts(db: Db, ref: ConnectionRef, inputs: readonl
         prices: json(v.prices),
         weight: v.weight ? json(v.weight) : null,
         attributes: json(v.attributes),
-        updated_at: v.updated_at,
+        updated_at: instant(v.updated_at),
       }));
     });
     const kept: string[] = [];
@@ -254,8 +254,8 @@ export async function upsertCategories(db: Db, ref: ConnectionRef, inputs: reado
           path: json(c.path),
           position: c.position,
           is_active: c.is_active,
-          created_at: c.created_at,
-          updated_at: c.updated_at,
+          created_at: instant(c.created_at),
+          updated_at: instant(c.updated_at),
           synced_at: now,
           raw: raws?.has(c.external_id) ? json(raws.get(c.external_id)) : null,
           deleted_at: null,

@@ -6,7 +6,7 @@ import type { Db } from './db.ts';
 import type { ConnectionRef } from './orders.ts';
 import { afterCursor, orderBy, toPage, type Cursor, type Page, type Sort } from './paging.ts';
 import type { InventoryLevelsTable } from './schema.ts';
-import { emptyResult, excluded, inTransaction, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
+import { emptyResult, excluded, inTransaction, instant, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
 
 type Row = Selectable<InventoryLevelsTable>;
 
@@ -35,7 +35,7 @@ export async function upsertInventory(db: Db, ref: ConnectionRef, inputs: readon
           on_hand: i.on_hand,
           reserved: i.reserved,
           available: i.available,
-          updated_at: i.updated_at,
+          updated_at: instant(i.updated_at),
           synced_at: now,
           raw: raws?.has(i.external_id) ? json(raws.get(i.external_id)) : null,
         })),
@@ -77,6 +77,7 @@ export interface InventoryFilters {
   location_id?: string | undefined;
   fulfillment_channel?: FulfillmentChannel | undefined;
   updated_from?: string | undefined;
+  updated_to?: string | undefined;
 }
 
 /** Inventory pages by id (levels have no upstream creation time). */
@@ -92,6 +93,7 @@ export async function listInventory(db: Db, tenantId: string, f: InventoryFilter
     .$if(!!f.location_id, (q) => q.where('location_id', '=', f.location_id!))
     .$if(!!f.fulfillment_channel, (q) => q.where('fulfillment_channel', '=', f.fulfillment_channel!))
     .$if(!!f.updated_from, (q) => q.where('updated_at', '>=', new Date(f.updated_from!)))
+    .$if(!!f.updated_to, (q) => q.where('updated_at', '<', new Date(f.updated_to!)))
     .$if(cursor !== null, (q) => q.where(afterCursor('inventory_levels', sort, cursor)!))
     .orderBy(orderBy('inventory_levels', sort))
     .limit(limit + 1)

@@ -6,7 +6,7 @@ import type { Customer, CustomerInput, Order, OrderInput, OrderLine, OrderStatus
 import type { Db } from './db.ts';
 import { afterCursor, commonFilters, orderBy, toPage, type CommonFilters, type Cursor, type Page, type Sort } from './paging.ts';
 import type { CustomersTable, OrderLinesTable, OrdersTable, ShipmentsTable } from './schema.ts';
-import { emptyResult, excluded, inTransaction, iso, json, latestPerExternalId, toDate, type UpsertResult } from './upsert.ts';
+import { emptyResult, excluded, inTransaction, instant, iso, json, latestPerExternalId, toDate, type UpsertResult } from './upsert.ts';
 
 export interface ConnectionRef {
   tenantId: string;
@@ -66,8 +66,8 @@ export async function upsertOrders(db: Db, ref: ConnectionRef, inputs: readonly 
           customer_email: o.customer.email ?? null,
           customer_name: o.customer.name ?? null,
           placed_at: toDate(o.placed_at),
-          created_at: o.created_at,
-          updated_at: o.updated_at,
+          created_at: instant(o.created_at),
+          updated_at: instant(o.updated_at),
           synced_at: now,
           raw: raws?.has(o.external_id) ? json(raws.get(o.external_id)) : null,
           deleted_at: null,
@@ -306,8 +306,8 @@ export async function upsertShipments(db: Db, ref: ConnectionRef, inputs: readon
         tracking_number: s.tracking_number ?? null,
         tracking_url: s.tracking_url ?? null,
         shipped_at: toDate(s.shipped_at),
-        created_at: s.created_at,
-        updated_at: s.updated_at,
+        created_at: instant(s.created_at),
+        updated_at: instant(s.updated_at),
         synced_at: now,
         raw: raws?.has(s.external_id) ? json(raws.get(s.external_id)) : null,
         deleted_at: null,
@@ -421,8 +421,8 @@ export async function upsertCustomers(db: Db, ref: ConnectionRef, inputs: readon
           phone: c.phone ?? null,
           group: c.group ?? null,
           addresses: json(c.addresses),
-          created_at: c.created_at,
-          updated_at: c.updated_at,
+          created_at: instant(c.created_at),
+          updated_at: instant(c.updated_at),
           synced_at: now,
           raw: raws?.has(c.external_id) ? json(raws.get(c.external_id)) : null,
           deleted_at: null,

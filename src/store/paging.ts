@@ -31,6 +31,9 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.s, c.v, c.id]), 'utf8').toString('base64url');
 }
 
+/** The time format of issued cursors: Date#toISOString, years 0001 to 9999. */
+const ISSUED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 export function decodeCursor(text: string, sort: Sort): Cursor {
   const invalid = () =>
     new AppError('validation', 'cursor is not valid for this list', { errors: [{ path: 'cursor', message: 'not a cursor issued by this list with this sort' }] });
@@ -45,7 +48,9 @@ export function decodeCursor(text: string, sort: Sort): Cursor {
   if (s !== sortKey(sort) || typeof id !== 'string' || id.length > 64) throw invalid();
   if (sort.column === 'id') {
     if (v !== null) throw invalid();
-  } else if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) {
+  } else if (typeof v !== 'string' || !ISSUED_TIME.test(v) || v.startsWith('0000') || new Date(v).toISOString() !== v) {
+    // Only the form toPage writes: Date.parse also takes "2026", "Jan 1 2026" or year 0, which
+    // PostgreSQL reads differently or refuses with an error (a 500 instead of this 400).
     throw invalid();
   }
   return { s, v: v as string | null, id };
@@ -103,15 +108,20 @@ export interface CommonFilters {
   updated_to?: string | undefined;
 }
 
-/** The filters every synced list shares. `*_from` is inclusive, `*_to` exclusive. */
+/**
+ * The filters every synced list shares. `*_from` is inclusive, `*_to` exclusive. Times are parsed here
+ * (a bare date is midnight UTC) and sent as instants: PostgreSQL would read a bare date in the session's
+ * time zone, and refuses years it cannot represent (year 0) with an error instead of a 400.
+ */
 export function commonFilters(table: string, f: CommonFilters): RawBuilder<SqlBool>[] {
   const out: RawBuilder<SqlBool>[] = [];
   const ref = (c: string) => sql.ref(`${table}.${c}`);
+  const at = (v: string) => new Date(v);
   if (f.connection_id) out.push(sql<SqlBool>`${ref('connection_id')} = ${f.connection_id}`);
   if (f.channel) out.push(sql<SqlBool>`${ref('channel')} = ${f.channel}`);
-  if (f.created_from) out.push(sql<SqlBool>`${ref('created_at')} >= ${f.created_from}::timestamptz`);
-  if (f.created_to) out.push(sql<SqlBool>`${ref('created_at')} < ${f.created_to}::timestamptz`);
-  if (f.updated_from) out.push(sql<SqlBool>`${ref('updated_at')} >= ${f.updated_from}::timestamptz`);
-  if (f.updated_to) out.push(sql<SqlBool>`${ref('updated_at')} < ${f.updated_to}::timestamptz`);
+  if (f.created_from) out.push(sql<SqlBool>`${ref('created_at')} >= ${at(f.created_from)}`);
+  if (f.created_to) out.push(sql<SqlBool>`${ref('created_at')} < ${at(f.created_to)}`);
+  if (f.updated_from) out.push(sql<SqlBool>`${ref('updated_at')} >= ${at(f.updated_from)}`);
+  if (f.updated_to) out.push(sql<SqlBool>`${ref('updated_at')} < ${at(f.updated_to)}`);
   return out;
 }

@@ -43,4 +43,10 @@ export function emptyResult(): UpsertResult {
 
 export const json = (v: unknown): string => JSON.stringify(v ?? null);
 export const toDate = (v: string | null | undefined): Date | null => (v ? new Date(v) : null);
+/**
+ * An upstream time as stored: cut to the millisecond. The API (and so every cursor) speaks milliseconds;
+ * a row kept with microseconds sorts after a cursor cut from it, and keyset paging would serve it twice
+ * (ascending) or skip its neighbours (descending).
+ */
+export const instant = (v: string): Date => new Date(v);
 export const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);

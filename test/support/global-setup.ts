@@ -10,11 +10,13 @@ import { createDb, createPool, migrateToLatest } from '../../src/store/db.ts';
 import { installJobSchema } from '../../src/store/jobs.ts';
 import { startEmbeddedPostgres } from '../../src/store/embedded.ts';
 import { createLogger } from '../../src/log.ts';
+import { testDatabasePrefix } from './names.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     pgAdminUrl: string;
     pgTemplate: string;
+    pgRun: string;
   }
 }
 
@@ -46,7 +48,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     });
   }
 
-  const template = `sy_tpl_${process.pid}_${Date.now().toString(36)}`;
+  // Several runs may share one server (worktrees, CI jobs): every name this run makes carries its run id,
+  // and the teardown drops only those. (Not `sy_t_…`: older harnesses drop LIKE 'sy_t_%', where `_` matches
+  // any character, so that pattern also matched every other run's template and test databases.)
+  const run = `${process.pid}_${Date.now().toString(36)}`;
+  const template = `sytpl_${run}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${template}`);
@@ -59,10 +65,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   project.provide('pgAdminUrl', adminUrl);
   project.provide('pgTemplate', template);
+  project.provide('pgRun', run);
 
   return async () => {
     // Drop what the files left behind (a file killed mid-run cannot drop its own database).
-    const left = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'sy\\_t\\_%' OR datname = $1`, [template]);
+    const left = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1) OR datname = $2`, [
+      testDatabasePrefix(run),
+      template,
+    ]);
     for (const { datname } of left.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     await admin.end();
     for (const c of cleanups.reverse()) await c();

@@ -10,8 +10,11 @@ import type { ApiDeps } from '../deps.ts';
 import { checkId, idParam, IncludeQuery, keysOf, listBase, pageSchema, paging, parseFields, pick, problems, syncedFilters } from '../schemas.ts';
 
 const withRaw = <T extends z.ZodObject>(s: T) => s.extend({ raw: z.unknown().optional() });
-const PRODUCT_FIELDS = [...keysOf(Product), 'raw'];
-const CUSTOMER_FIELDS = [...keysOf(Customer), 'raw'];
+// Lists never carry the raw payload, so only detail routes know `raw` as a field.
+const PRODUCT_FIELDS = keysOf(Product);
+const PRODUCT_DETAIL_FIELDS = [...PRODUCT_FIELDS, 'raw'];
+const CUSTOMER_FIELDS = keysOf(Customer);
+const CUSTOMER_DETAIL_FIELDS = [...CUSTOMER_FIELDS, 'raw'];
 const CATEGORY_FIELDS = keysOf(Category);
 const INVENTORY_FIELDS = keysOf(InventoryLevel);
 
@@ -92,7 +95,8 @@ const listInventoryRoute = createRoute({
         sku: z.string().max(255).optional(),
         location_id: z.string().max(255).optional(),
         fulfillment_channel: FulfillmentChannel.optional(),
-        updated_from: z.iso.datetime({ offset: true }).optional(),
+        updated_from: syncedFilters.updated_from,
+        updated_to: syncedFilters.updated_to,
       })
       .strict(),
   },
@@ -110,7 +114,7 @@ export function catalogRoutes(app: OpenAPIHono<AppEnv>, { db }: ApiDeps): void {
   app.openapi(getProductRoute, async (c) => {
     const q = c.req.valid('query');
     const product = await getProduct(db, c.get('tenantId'), checkId('product', c.req.valid('param').id, 'Product'), q.include === 'raw');
-    return c.json(pick(product, parseFields(q.fields, PRODUCT_FIELDS)) as Product, 200);
+    return c.json(pick(product, parseFields(q.fields, PRODUCT_DETAIL_FIELDS)) as Product, 200);
   });
 
   app.openapi(listCustomersRoute, async (c) => {
@@ -123,7 +127,7 @@ export function catalogRoutes(app: OpenAPIHono<AppEnv>, { db }: ApiDeps): void {
   app.openapi(getCustomerRoute, async (c) => {
     const q = c.req.valid('query');
     const customer = await getCustomer(db, c.get('tenantId'), checkId('customer', c.req.valid('param').id, 'Customer'), q.include === 'raw');
-    return c.json(pick(customer, parseFields(q.fields, CUSTOMER_FIELDS)) as Customer, 200);
+    return c.json(pick(customer, parseFields(q.fields, CUSTOMER_DETAIL_FIELDS)) as Customer, 200);
   });
 
   app.openapi(listCategoriesRoute, async (c) => {

@@ -5,7 +5,7 @@ import { Connection, ConnectionCreate, ConnectionStatus, ConnectionUpdate } from
 import { deleteConnection, getConnection, listConnections } from '../../store/connections.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
-import { bodyProblems, checkId, idParam, listBase, pageSchema, paging, parseFields, pick, problems, keysOf } from '../schemas.ts';
+import { bodyProblems, checkId, idParam, listBase, NoQuery, pageSchema, paging, parseFields, pick, problems, keysOf, upstreamProblems } from '../schemas.ts';
 
 const CONNECTION_FIELDS = keysOf(Connection);
 const jsonBody = <T extends z.ZodType>(schema: T) => ({ required: true, content: { 'application/json': { schema } } });
@@ -33,7 +33,7 @@ const getRoute = createRoute({
   path: '/v1/connections/{id}',
   tags: ['Connections'],
   summary: 'One connection (never its credentials)',
-  request: { params: idParam('con_01JD3X8Y6Z7QK2M4N5P6R7S8T9') },
+  request: { params: idParam('con_01JD3X8Y6Z7QK2M4N5P6R7S8T9'), query: NoQuery },
   responses: { 200: { description: 'The connection', content: { 'application/json': { schema: Connection } } }, ...problems },
 });
 
@@ -42,12 +42,12 @@ const createRouteDef = createRoute({
   path: '/v1/connections',
   tags: ['Connections'],
   summary: 'Connect an account; the upstream is tested before the connection is stored',
-  request: { body: jsonBody(ConnectionCreate) },
+  request: { query: NoQuery, body: jsonBody(ConnectionCreate) },
   responses: {
     201: { description: 'The new connection', content: { 'application/json': { schema: Connection } } },
     ...problems,
     ...bodyProblems,
-    502: { description: 'The upstream could not be reached', content: { 'application/problem+json': { schema: z.object({}).passthrough() } } },
+    ...upstreamProblems,
   },
 });
 
@@ -56,8 +56,8 @@ const patchRoute = createRoute({
   path: '/v1/connections/{id}',
   tags: ['Connections'],
   summary: 'Rename, pause or resume a connection, or replace its settings or credentials',
-  request: { params: idParam('con_01JD3X8Y6Z7QK2M4N5P6R7S8T9'), body: jsonBody(ConnectionUpdate) },
-  responses: { 200: { description: 'The updated connection', content: { 'application/json': { schema: Connection } } }, ...problems, ...bodyProblems },
+  request: { params: idParam('con_01JD3X8Y6Z7QK2M4N5P6R7S8T9'), query: NoQuery, body: jsonBody(ConnectionUpdate) },
+  responses: { 200: { description: 'The updated connection', content: { 'application/json': { schema: Connection } } }, ...problems, ...bodyProblems, ...upstreamProblems },
 });
 
 const deleteRoute = createRoute({
@@ -65,7 +65,7 @@ const deleteRoute = createRoute({
   path: '/v1/connections/{id}',
   tags: ['Connections'],
   summary: 'Delete a connection and every record synced through it',
-  request: { params: idParam('con_01JD3X8Y6Z7QK2M4N5P6R7S8T9') },
+  request: { params: idParam('con_01JD3X8Y6Z7QK2M4N5P6R7S8T9'), query: NoQuery },
   responses: { 204: { description: 'Deleted' }, ...problems },
 });
 
@@ -78,7 +78,8 @@ const channelsRoute = createRoute({
   path: '/v1/channels',
   tags: ['Connections'],
   summary: 'The channels this deployment has adapters for, with their capabilities',
-  responses: { 200: { description: 'Channels', content: { 'application/json': { schema: z.object({ data: z.array(Channel) }) } } }, 401: problems[401] },
+  request: { query: NoQuery },
+  responses: { 200: { description: 'Channels', content: { 'application/json': { schema: z.object({ data: z.array(Channel) }) } } }, 400: problems[400], 401: problems[401] },
 });
 
 export function connectionRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {

@@ -7,7 +7,9 @@ import type { ApiDeps } from '../deps.ts';
 import { checkId, idParam, IncludeQuery, keysOf, listBase, pageSchema, paging, parseFields, pick, problems, syncedFilters } from '../schemas.ts';
 
 const OrderWithShipments = Order.extend({ shipments: z.array(Shipment), raw: z.unknown().optional() }).openapi('OrderDetail');
-const ORDER_FIELDS = keysOf(OrderWithShipments);
+// Lists carry neither shipments nor the raw payload: only the detail route knows those fields.
+const ORDER_FIELDS = keysOf(Order);
+const ORDER_DETAIL_FIELDS = keysOf(OrderWithShipments);
 const SHIPMENT_FIELDS = keysOf(Shipment);
 
 const ListOrdersQuery = z
@@ -71,7 +73,7 @@ export function orderRoutes(app: OpenAPIHono<AppEnv>, { db }: ApiDeps): void {
   app.openapi(getOrderRoute, async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
-    const fields = parseFields(q.fields, ORDER_FIELDS);
+    const fields = parseFields(q.fields, ORDER_DETAIL_FIELDS);
     const order = await getOrder(db, c.get('tenantId'), checkId('order', id, 'Order'), q.include === 'raw');
     return c.json(pick(order, fields) as z.infer<typeof OrderWithShipments>, 200);
   });
