@@ -221,7 +221,7 @@ describe('private upstreams (SSRF)', () => {
   const withUrl = (base_url: string) => ({ channel: 'scripted', name: 'SSRF', settings: { base_url }, credentials: { api_key: 'good-key' } });
 
   beforeAll(() => {
-    strict = createApp({ db: gw.tdb.db, box: testBox, registry: new AdapterRegistry([scriptedAdapter]), log: createLogger('silent'), allowPrivateUpstreams: false });
+    strict = createApp({ db: gw.tdb.db, box: testBox, registry: new AdapterRegistry([scriptedAdapter]), log: createLogger('silent'), allowPrivateUpstreams: false, engine: gw.engine });
   });
 
   test.each([

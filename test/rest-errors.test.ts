@@ -18,7 +18,7 @@ afterAll(async () => gw?.close());
 
 const LISTS = ['/v1/products', '/v1/orders', '/v1/shipments', '/v1/customers', '/v1/categories', '/v1/inventory', '/v1/connections'];
 const validConnection = { channel: 'scripted', name: 'Shop', settings: { base_url: 'https://shop.example' }, credentials: { api_key: 'good-key' } };
-const raw = (method: string, path: string, body: string | Uint8Array | null, headers: Record<string, string> = {}) => gw.call(path, { method, body, headers });
+const raw = (method: string, path: string, body: string | Uint8Array<ArrayBuffer> | null, headers: Record<string, string> = {}) => gw.call(path, { method, body, headers });
 
 describe('request bodies', () => {
   test.each([

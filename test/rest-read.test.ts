@@ -84,7 +84,7 @@ describe('GET /v1/orders', () => {
     const { testBox } = await import('./support/seed.ts');
     const db = createDb(createPool(url.toString(), { max: 2 }));
     try {
-      const app = createApp({ db, box: testBox, registry: new AdapterRegistry([]), log: createLogger('silent'), allowPrivateUpstreams: true });
+      const app = createApp({ db, box: testBox, registry: new AdapterRegistry([]), log: createLogger('silent'), allowPrivateUpstreams: true, engine: gw.engine });
       const res = await app.request(`/v1/orders?created_from=2026-01-01&created_to=2026-01-01T00:00:03Z&channel=scripted`, { headers: { authorization: `Bearer ${gw.a.key}` } });
       expect(numbers(await ok(res))).toEqual([2, 1].map(orderNo));
     } finally {

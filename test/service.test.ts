@@ -27,7 +27,7 @@ describe('/healthz and /readyz', () => {
   test('/readyz is a 503 naming the database when it cannot be reached, while /healthz stays up', async () => {
     const db = createDb(createPool('postgres://postgres@127.0.0.1:1/none', { max: 1 }));
     try {
-      const app = createApp({ db, box: testBox, registry: new AdapterRegistry([]), log: createLogger('silent'), allowPrivateUpstreams: true });
+      const app = createApp({ db, box: testBox, registry: new AdapterRegistry([]), log: createLogger('silent'), allowPrivateUpstreams: true, engine: gw.engine });
       const res = await app.request('/readyz');
       expect(res.status).toBe(503);
       const text = await res.text();
@@ -75,6 +75,8 @@ describe('/openapi.json and /docs', () => {
       [
         '/v1/categories', '/v1/categories/{id}', '/v1/channels', '/v1/connections', '/v1/connections/{id}', '/v1/customers', '/v1/customers/{id}',
         '/v1/inventory', '/v1/orders', '/v1/orders/{id}', '/v1/products', '/v1/products/{id}', '/v1/shipments', '/v1/shipments/{id}',
+        '/v1/connections/{id}/sync', '/v1/connections/{id}/status', '/v1/connections/{id}/operations', '/v1/operations', '/v1/operations/{id}',
+        '/v1/dead-letters', '/v1/dead-letters/{id}/replay',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/connections/{id}']).sort()).toEqual(['delete', 'get', 'patch']);

@@ -152,7 +152,7 @@ describe('API keys at the door', () => {
 
   test('a key revoked while cached stops working once its cache entry expires, and at once in a new process', async () => {
     const { key, info } = await createApiKey(gw.tdb.db, gw.a.id, 'cached');
-    const deps = { db: gw.tdb.db, box: testBox, registry: new AdapterRegistry([scriptedAdapter]), log: createLogger('silent'), allowPrivateUpstreams: true };
+    const deps = { db: gw.tdb.db, box: testBox, registry: new AdapterRegistry([scriptedAdapter]), log: createLogger('silent'), allowPrivateUpstreams: true, engine: gw.engine };
     const app = createApp(deps, { keyCache: new KeyCache(50) });
     const get = (a: typeof app) => a.request('/v1/channels', { headers: { authorization: `Bearer ${key}` } });
     expect((await get(app)).status).toBe(200);
