@@ -129,19 +129,25 @@ export class SyncEngine {
     return wanted.map((entity) => ({ entity, full }));
   }
 
-  /** Makes sure every active connection has its pulls queued (run at start and every minute). */
+  /**
+   * Makes sure every active connection has its pulls queued (run at start and every minute). Only
+   * missing schedules are added: a pending job keeps its time and its payload (a requested full pull
+   * must not be turned back into an incremental one).
+   */
   async ensureSchedules(): Promise<number> {
     const rows = await this.o.db
       .selectFrom('connections')
       .select(['id', 'tenant_id', 'channel', 'status'])
       .where('status', '=', 'active')
       .execute();
+    const { rows: queued } = await sql<{ key: string }>`
+      SELECT key FROM graphile_worker.jobs WHERE task_identifier = 'pull' AND key IS NOT NULL AND attempts < max_attempts`.execute(this.o.db);
+    const present = new Set(queued.map((q) => q.key));
     let n = 0;
     for (const c of rows) {
       const caps = this.o.registry.get(c.channel)?.manifest.capabilities ?? [];
       for (const entity of ENTITIES) {
-        if (!caps.includes(READ_CAPABILITY[entity])) continue;
-        // preserve_run_at: an existing schedule keeps its time; a missing one is created to run now.
+        if (!caps.includes(READ_CAPABILITY[entity]) || present.has(`pull:${c.id}:${entity}`)) continue;
         await this.schedulePull(this.o.db, c.tenant_id, c.id, entity);
         n += 1;
       }
