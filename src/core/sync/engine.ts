@@ -257,12 +257,15 @@ export class SyncEngine {
   // Workers
 
   tasks(): Record<string, Task> {
+    const delay = (task: string, runAt: Date) => this.metrics.jobDelay.observe({ task }, Math.max(0, Date.now() - runAt.getTime()) / 1000);
     return {
       pull: async (payload, helpers) => {
+        delay('pull', helpers.job.run_at);
         const p = payload as { tenant_id: string; connection_id: string; entity: Entity; full?: boolean };
         await this.pullTask(p, helpers.job.id);
       },
-      operation: async (payload) => {
+      operation: async (payload, helpers) => {
+        delay('operation', helpers.job.run_at);
         const { operation_id } = payload as { operation_id: string };
         await this.operationTask(operation_id);
       },

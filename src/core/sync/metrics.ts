@@ -6,6 +6,7 @@ import { queueDepth } from '../../store/jobs.ts';
 
 export interface SyncMetrics {
   jobDuration: Histogram<'task' | 'outcome'>;
+  jobDelay: Histogram<'task'>;
   retries: Counter<'class' | 'task'>;
   deadLetters: Counter<'source' | 'kind'>;
   upstreamCalls: Counter<'channel' | 'operation' | 'status'>;
@@ -53,6 +54,13 @@ export function createSyncMetrics(registry: Registry, db: Db): SyncMetrics {
       help: 'Time spent running a job, by task and outcome',
       labelNames: ['task', 'outcome'] as const,
       buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60],
+      registers,
+    }),
+    jobDelay: new Histogram({
+      name: 'switchyard_job_start_delay_seconds',
+      help: 'Time from when a job was due to when a worker started it, by task',
+      labelNames: ['task'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
       registers,
     }),
     retries: new Counter({ name: 'switchyard_retries_total', help: 'Retries scheduled, by retry class and task', labelNames: ['class', 'task'] as const, registers }),
