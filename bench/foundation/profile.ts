@@ -1,7 +1,7 @@
 // BENCH_PROFILE=1: where this process's CPU goes while it serves pages. Samples a walk of pages with the
-// V8 profiler (node:inspector) and charges each sample to the first category its call stack matches
-// (driver before kysely before the store, and so on), in ms per page. The client shares the process, so
-// its cost is shown apart from the server's.
+// V8 profiler (node:inspector) and charges each sample to the innermost frame of its stack that names a
+// category (so a middleware is not charged for what runs inside it), in ms per page. The client shares
+// the process, so its cost is shown apart from the server's.
 import { Session } from 'node:inspector/promises';
 import type { PageFetcher } from './measure.ts';
 
@@ -20,22 +20,29 @@ interface Profile {
   timeDeltas?: number[];
 }
 
-/** Checked in order; the first whose pattern matches any frame of the stack (`name|url`) takes the sample. */
-const CATEGORIES: [string, RegExp][] = [
-  ['pg driver (protocol, row parsing, pool)', /node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-date|postgres-array|postgres-interval|postgres-bytea)\//],
+/** Categories that take a sample when any frame of its stack (`name|url`) matches. */
+const STACK_CATEGORIES: [string, RegExp][] = [
+  // hono's bodyLimit reads c.req.raw.body, which makes @hono/node-server build a full (undici) Request.
+  ['request materialised as a full Request', /^newRequestFromIncoming\|/],
+];
+
+/** Otherwise, the innermost frame that matches one of these (in this order) takes the sample. */
+const FRAME_CATEGORIES: [string, RegExp][] = [
+  ['JSON serialization (c.json)', /^json\|.*\/hono\//],
+  ['auth (key hash, cache)', /\/src\/api\/auth\.ts|\/src\/store\/tenancy\.ts|\|node:crypto|\|node:internal\/crypto/],
+  ['pg driver (protocol, row parsing, pool)', /node_modules\/(pg|pg-protocol|pg-pool|pg-types|pg-connection-string|postgres-date|postgres-array|postgres-interval|postgres-bytea)\//],
   ['kysely (build, compile, run)', /node_modules\/kysely\//],
   ['store mapping (rows -> canonical model)', /\/src\/store\//],
-  ['JSON serialization (c.json)', /^json\|.*node_modules\/hono\//],
-  ['GraphQL (graphql-js, yoga, resolvers, loaders)', /node_modules\/(graphql|graphql-yoga|@graphql-tools|@envelop|@graphql-yoga|dataloader|@whatwg-node)\/|\/src\/graphql\//],
+  ['GraphQL (graphql-js, yoga, resolvers, loaders)', /node_modules\/(graphql|graphql-yoga|@graphql-tools|@envelop|@graphql-yoga|dataloader|@whatwg-node|@repeaterjs)\/|\/src\/graphql\//],
   ['zod validation', /node_modules\/zod\//],
-  ['auth (key hash, cache)', /\/src\/api\/auth\.ts|^\w*\|node:crypto/],
   ['logging (pino)', /node_modules\/pino\//],
   ['metrics (prom-client)', /node_modules\/prom-client\/|\/src\/api\/metrics\.ts/],
-  ['request materialised as a full Request', /newRequestFromIncoming|^Request\$1\|/],
-  ['HTTP client in this process (fetch)', /\/bench\/foundation\/clients\.ts|^fetch\|node:internal\/bootstrap\/web|fullyReadBody|consumeBody/],
-  ['HTTP server (@hono/node-server, node:http, sockets)', /node_modules\/@hono\/node-server\/|\|node:_http|\|node:net|stream_base_commons|^writev\|/],
-  ['hono routing and middleware', /node_modules\/(hono|@hono\/zod-openapi|@hono\/zod-validator)\//],
-  ['HTTP client in this process (undici internals)', /undici/],
+  ['HTTP client in this process (fetch, undici)', /\/bench\/foundation\/clients\.ts|undici|^fetch\|node:internal\/bootstrap\/web|node:internal\/webstreams/],
+  ['HTTP server (node:http, @hono/node-server)', /node_modules\/@hono\/node-server\/|\|node:_http/],
+  ['hono routing, middleware and route handlers', /node_modules\/(hono|@hono\/zod-openapi|@hono\/zod-validator)\/|\/src\/api\//],
+  ['sockets and streams (database, server, client)', /\|node:net|stream_base_commons|node:internal\/streams|^writev\||^writeUtf8String\|/],
+  ['baseline code (hand-written queries)', /\/bench\/foundation\/baseline\.ts/],
+  ['bench harness (page loop)', /\/bench\//],
 ];
 
 export async function profilePages<C>(fetchPage: PageFetcher<C>, start: C | null, pages: number): Promise<string[]> {
@@ -75,10 +82,12 @@ export async function profilePages<C>(fetchPage: PageFetcher<C>, start: C | null
       stack.push(`${f.functionName}|${f.url}`);
     }
     const self = stack[0] ?? '';
-    let cat: string;
+    let cat: string | undefined;
     if (self.startsWith('(garbage collector)')) cat = 'garbage collection';
     else if (self.startsWith('(idle)')) cat = 'idle (waiting on the database or the socket)';
-    else cat = CATEGORIES.find(([, re]) => stack.some((f) => re.test(f)))?.[0] ?? 'other (event loop, promises, runtime)';
+    else cat = STACK_CATEGORIES.find(([, re]) => stack.some((f) => re.test(f)))?.[0];
+    for (let i = 0; !cat && i < stack.length; i++) cat = FRAME_CATEGORIES.find(([, re]) => re.test(stack[i]!))?.[0];
+    cat ??= 'other (event loop, promises, runtime)';
     memo.set(id, cat);
     return cat;
   };
