@@ -149,7 +149,8 @@ async function warm<C>(fetchPage: PageFetcher<C>, starts: (C | null)[]): Promise
 
 async function main(): Promise<void> {
   const started = performance.now();
-  say(`Switchyard foundation benchmark: ${cfg.orders} orders x 3 lines, ${LIMIT} per page; node ${process.version}, pid ${process.pid}`);
+  say(`Switchyard foundation benchmark: ${cfg.orders} orders x 3 lines, ${LIMIT} per page; node ${process.version}, pid ${process.pid}, ` +
+    `NODE_ENV=${process.env.NODE_ENV ?? '(unset: graphql-js runs its development checks)'}`);
 
   const database = await provisionDatabase(log, (undo) => cleanups.push(undo));
   handleSignals();
