@@ -6,8 +6,8 @@
 //
 // Knobs (environment): BENCH_DATABASE_URL / TEST_DATABASE_URL (else an embedded server), BENCH_ORDERS
 // (100000), BENCH_PAGES (first pages walked, 200), BENCH_DEEP_PAGES (50), BENCH_CLIENTS (4),
-// BENCH_ROUNDS (2: each scenario is walked this many times, API and baseline alternating every 25
-// pages), BENCH_PROFILE=1 (also print where the CPU goes per page, API and baseline).
+// BENCH_ROUNDS (2: each scenario is walked this many times, interleaved with the others every 10 pages),
+// BENCH_PROFILE=1 (also print where the CPU goes per page, API and baseline).
 import { randomBytes } from 'node:crypto';
 import { serve, type ServerType } from '@hono/node-server';
 import pg from 'pg';
@@ -23,7 +23,7 @@ import { AesGcmSecretBox } from '../src/store/secrets.ts';
 import { cursorsAt, graphqlBaseline, restBaseline, type SqlCursor } from './foundation/baseline.ts';
 import { GRAPHQL_CURSOR_QUERY, GRAPHQL_QUERY, GRAPHQL_QUERY_CUSTOMER_REF, graphqlPager, graphqlProblem, HttpError, restPager } from './foundation/clients.ts';
 import { migrate, provisionDatabase } from './foundation/database.ts';
-import { fmt, peakRssMiB, runInterleaved, runWalks, summarise, type PageFetcher, type Stats } from './foundation/measure.ts';
+import { fmt, peakRssMiB, runSchedule, runWalks, side, summarise, type PageFetcher, type Stats } from './foundation/measure.ts';
 import { profilePages } from './foundation/profile.ts';
 import { seed } from './foundation/seed.ts';
 
@@ -107,11 +107,24 @@ interface Measured {
   base: Stats;
 }
 
-/** API and baseline walk the same pages, alternating every SEGMENT pages, BENCH_ROUNDS times over. */
-const SEGMENT = 25;
-async function measure<A, B>(api: PageFetcher<A>, apiStarts: (A | null)[], base: PageFetcher<B>, baseStarts: (B | null)[], pagesEach: number): Promise<{ api: Stats; base: Stats }> {
-  const { a, b } = await runInterleaved({ fetchPage: api, starts: apiStarts }, { fetchPage: base, starts: baseStarts }, pagesEach, SEGMENT, cfg.rounds);
-  return { api: a, base: b };
+/** Walks are interleaved in segments of this many pages (per client). */
+const SEGMENT = 10;
+
+/**
+ * Measures the scenarios on one surface against the baseline: the single-client scenarios (first pages,
+ * deep pages) in one schedule, so API and baseline, first and deep, all share the same moments of the run;
+ * then the concurrent one, API and baseline interleaved.
+ */
+async function measureSurface<A, B>(surface: Measured['surface'], scenarios: Scenario[], api: PageFetcher<A>, apiStart: (o: number) => A | null, base: PageFetcher<B>, baseStart: (o: number) => B | null): Promise<Measured[]> {
+  const out: Measured[] = [];
+  for (const group of [scenarios.filter((s) => s.offsets.length === 1), scenarios.filter((s) => s.offsets.length > 1)]) {
+    const sides = group.flatMap((sc) => [side(api, sc.offsets.map(apiStart), sc.pagesEach), side(base, sc.offsets.map(baseStart), sc.pagesEach)]);
+    const stats = await runSchedule(sides, SEGMENT, cfg.rounds);
+    group.forEach((scenario, i) => out.push({ surface, scenario, api: stats[2 * i]!, base: stats[2 * i + 1]! }));
+  }
+  out.sort((a, b) => scenarios.indexOf(a.scenario) - scenarios.indexOf(b.scenario));
+  for (const m of out) printMeasured(m);
+  return out;
 }
 
 function printMeasured(m: Measured): void {
@@ -249,11 +262,7 @@ async function main(): Promise<void> {
   if ((deepPage[0] as { id: string }).id !== starts.get(deepAt)!.firstId) throw new Error('REST deep page does not start at the expected order');
   await warm(rest, [null, restStart(deepAt)]);
   await warm(restBase, [null, sqlStart(deepAt)]);
-  for (const sc of scenarios) {
-    const m = await measure(rest, sc.offsets.map(restStart), restBase, sc.offsets.map(sqlStart), sc.pagesEach);
-    results.push({ surface: 'REST', scenario: sc, ...m });
-    printMeasured(results[results.length - 1]!);
-  }
+  results.push(...(await measureSurface('REST', scenarios, rest, restStart, restBase, sqlStart)));
   recordDeep('REST', results[0]!, results[1]!);
   say(`  first vs deep: ${deepChecks.slice(-2).map((d) => `${d.side}: ${d.text}`).join('; ')}`);
   await printProfile('REST', rest, restBase);
@@ -292,11 +301,7 @@ async function main(): Promise<void> {
     await warm(gql, [null, gqlStart(deepAt)]);
     await warm(gqlBase, [null, sqlStart(deepAt)]);
     const at = results.length;
-    for (const sc of scenarios) {
-      const m = await measure(gql, sc.offsets.map(gqlStart), gqlBase, sc.offsets.map(sqlStart), sc.pagesEach);
-      results.push({ surface: 'GraphQL', scenario: sc, ...m });
-      printMeasured(results[results.length - 1]!);
-    }
+    results.push(...(await measureSurface('GraphQL', scenarios, gql, gqlStart, gqlBase, sqlStart)));
     recordDeep('GraphQL', results[at]!, results[at + 1]!);
     say(`  first vs deep: ${deepChecks.slice(-2).map((d) => `${d.side}: ${d.text}`).join('; ')}`);
     await printProfile('GraphQL', gql, gqlBase);

@@ -1,6 +1,7 @@
 // Timing helpers: walk a cursor-paged list page by page with one or several concurrent clients, interleave
-// the API and its baseline in short segments (so both see the same machine, even a busy one), and
-// summarise per-page latencies (p50/p99/mean), throughput, time per page and this process's CPU per page.
+// several walks (API and baseline, first and deep pages) in short segments spread evenly over the run, so
+// all of them see the same machine even when it is busy, and summarise per-page latencies (p50/p99/mean),
+// throughput, time per page and this process's CPU per page.
 
 /** Fetches one page after `cursor` (null: the first page); returns the next cursor and the rows served. */
 export type PageFetcher<C> = (cursor: C | null) => Promise<{ next: C | null; rows: number }>;
@@ -92,32 +93,44 @@ export async function runWalks<C>(fetchPage: PageFetcher<C>, starts: readonly (C
   return segment(fetchPage, walkersAt(starts), pagesEach);
 }
 
-export interface Side<C> {
-  fetchPage: PageFetcher<C>;
-  /** One client per start cursor. */
-  starts: readonly (C | null)[];
+/** A walk to measure: its clients and how far each goes per round. */
+export interface Side {
+  readonly pagesEach: number;
+  /** Back to the start cursors. */
+  reset(): void;
+  /** Every client `pages` pages further, all at once. */
+  segment(pages: number): Promise<Stats>;
+}
+
+export function side<C>(fetchPage: PageFetcher<C>, starts: readonly (C | null)[], pagesEach: number): Side {
+  let walkers = walkersAt(starts);
+  return {
+    pagesEach,
+    reset: () => void (walkers = walkersAt(starts)),
+    segment: (pages) => segment(fetchPage, walkers, pages),
+  };
 }
 
 /**
- * Walks `pagesEach` pages per client on both sides, `rounds` times over, switching sides every
- * `segmentPages` pages (and which side goes first, each time), and pools each side's figures.
+ * Runs every side `rounds` times over in segments of `segmentPages` pages, each side's segments spread
+ * evenly over the round and interleaved with the others' (which of two sides due at once goes first
+ * alternates), and pools each side's figures.
  */
-export async function runInterleaved<A, B>(a: Side<A>, b: Side<B>, pagesEach: number, segmentPages: number, rounds: number): Promise<{ a: Stats; b: Stats }> {
-  const aRuns: Stats[] = [];
-  const bRuns: Stats[] = [];
-  let flip = false;
+export async function runSchedule(sides: readonly Side[], segmentPages: number, rounds: number): Promise<Stats[]> {
+  const runs: Stats[][] = sides.map(() => []);
   for (let r = 0; r < rounds; r++) {
-    const wa = walkersAt(a.starts);
-    const wb = walkersAt(b.starts);
-    for (let done = 0; done < pagesEach; done += segmentPages) {
-      const pages = Math.min(segmentPages, pagesEach - done);
-      if (flip) aRuns.push(await segment(a.fetchPage, wa, pages));
-      bRuns.push(await segment(b.fetchPage, wb, pages));
-      if (!flip) aRuns.push(await segment(a.fetchPage, wa, pages));
-      flip = !flip;
-    }
+    const plan: { at: number; tie: number; side: number; pages: number }[] = [];
+    sides.forEach((s, i) => {
+      const count = Math.ceil(s.pagesEach / segmentPages);
+      for (let k = 0; k < count; k++) {
+        plan.push({ at: (k + 0.5) / count, tie: (i + k + r) % sides.length, side: i, pages: Math.min(segmentPages, s.pagesEach - k * segmentPages) });
+      }
+    });
+    plan.sort((a, b) => a.at - b.at || a.tie - b.tie);
+    for (const s of sides) s.reset();
+    for (const step of plan) runs[step.side]!.push(await sides[step.side]!.segment(step.pages));
   }
-  return { a: combine(aRuns), b: combine(bRuns) };
+  return runs.map(combine);
 }
 
 export const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
