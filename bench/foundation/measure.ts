@@ -113,22 +113,31 @@ export function side<C>(fetchPage: PageFetcher<C>, starts: readonly (C | null)[]
 
 /**
  * Runs every side `rounds` times over in segments of `segmentPages` pages, each side's segments spread
- * evenly over the round and interleaved with the others' (which of two sides due at once goes first
- * alternates), and pools each side's figures.
+ * evenly over the round and interleaved with the others' (sides due at the same moment take turns going
+ * first), and pools each side's figures.
  */
 export async function runSchedule(sides: readonly Side[], segmentPages: number, rounds: number): Promise<Stats[]> {
   const runs: Stats[][] = sides.map(() => []);
+  const turns = new Map<string, number>();
   for (let r = 0; r < rounds; r++) {
-    const plan: { at: number; tie: number; side: number; pages: number }[] = [];
+    // Segment k of a side with n segments is due at (k + 0.5) / n of the round.
+    const due = new Map<number, { side: number; pages: number }[]>();
     sides.forEach((s, i) => {
       const count = Math.ceil(s.pagesEach / segmentPages);
       for (let k = 0; k < count; k++) {
-        plan.push({ at: (k + 0.5) / count, tie: (i + k + r) % sides.length, side: i, pages: Math.min(segmentPages, s.pagesEach - k * segmentPages) });
+        const at = (k + 0.5) / count;
+        due.set(at, [...(due.get(at) ?? []), { side: i, pages: Math.min(segmentPages, s.pagesEach - k * segmentPages) }]);
       }
     });
-    plan.sort((a, b) => a.at - b.at || a.tie - b.tie);
     for (const s of sides) s.reset();
-    for (const step of plan) runs[step.side]!.push(await sides[step.side]!.segment(step.pages));
+    for (const at of [...due.keys()].sort((a, b) => a - b)) {
+      const group = due.get(at)!;
+      const key = group.map((g) => g.side).join();
+      const turn = turns.get(key) ?? 0;
+      turns.set(key, turn + 1);
+      const first = turn % group.length;
+      for (const step of [...group.slice(first), ...group.slice(0, first)]) runs[step.side]!.push(await sides[step.side]!.segment(step.pages));
+    }
   }
   return runs.map(combine);
 }
