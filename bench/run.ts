@@ -2,7 +2,8 @@
 // stock, customers and shipments into a fresh database, starts the real HTTP server in this process and
 // pages through `GET /v1/orders` and the GraphQL orders page by cursor, beside a hand-written-SQL baseline
 // read in the same process. Prints throughput, p50/p99 per page, the ratio to the baseline, first vs deep
-// pages and peak RSS, then a summary against the targets. Cleans up on success, failure and Ctrl-C.
+// pages, the transport floor (the same page bytes served with no app behind them) and peak RSS, then a
+// summary against the targets. Cleans up on success, failure and Ctrl-C.
 //
 // Knobs (environment): BENCH_DATABASE_URL / TEST_DATABASE_URL (else an embedded server), BENCH_ORDERS
 // (100000), BENCH_PAGES (first pages walked, 200), BENCH_DEEP_PAGES (50), BENCH_CLIENTS (4),
@@ -10,6 +11,7 @@
 // BENCH_PROFILE=1 (also print where the CPU goes per page, API and baseline).
 import { randomBytes } from 'node:crypto';
 import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { createApp } from '../src/api/app.ts';
@@ -115,16 +117,29 @@ const SEGMENT = 10;
  * deep pages) in one schedule, so API and baseline, first and deep, all share the same moments of the run;
  * then the concurrent one, API and baseline interleaved.
  */
-async function measureSurface<A, B>(surface: Measured['surface'], scenarios: Scenario[], api: PageFetcher<A>, apiStart: (o: number) => A | null, base: PageFetcher<B>, baseStart: (o: number) => B | null): Promise<Measured[]> {
+async function measureSurface<A, B>(
+  surface: Measured['surface'],
+  scenarios: Scenario[],
+  api: PageFetcher<A>,
+  apiStart: (o: number) => A | null,
+  base: PageFetcher<B>,
+  baseStart: (o: number) => B | null,
+  /** Walked beside the first scenario: the same client fetching the same bytes with no app behind them. */
+  floor?: PageFetcher<string>,
+): Promise<{ measured: Measured[]; floor?: Stats }> {
   const out: Measured[] = [];
+  let floorStats: Stats | undefined;
   for (const group of [scenarios.filter((s) => s.offsets.length === 1), scenarios.filter((s) => s.offsets.length > 1)]) {
     const sides = group.flatMap((sc) => [side(api, sc.offsets.map(apiStart), sc.pagesEach), side(base, sc.offsets.map(baseStart), sc.pagesEach)]);
+    const withFloor = floor && group.includes(scenarios[0]!);
+    if (withFloor) sides.push(side(floor, [null], scenarios[0]!.pagesEach));
     const stats = await runSchedule(sides, SEGMENT, cfg.rounds);
     group.forEach((scenario, i) => out.push({ surface, scenario, api: stats[2 * i]!, base: stats[2 * i + 1]! }));
+    if (withFloor) floorStats = stats[stats.length - 1];
   }
   out.sort((a, b) => scenarios.indexOf(a.scenario) - scenarios.indexOf(b.scenario));
   for (const m of out) printMeasured(m);
-  return out;
+  return { measured: out, ...(floorStats && { floor: floorStats }) };
 }
 
 function printMeasured(m: Measured): void {
@@ -156,6 +171,23 @@ async function printProfile<A, B>(surface: string, api: PageFetcher<A>, base: Pa
 async function warm<C>(fetchPage: PageFetcher<C>, starts: (C | null)[]): Promise<void> {
   await runWalks(fetchPage, starts, cfg.warmupPages);
   await runWalks(fetchPage, Array.from({ length: cfg.clients }, (_, i) => starts[i % starts.length] ?? null), 5);
+}
+
+/** Serves `fetch` with @hono/node-server on an ephemeral loopback port. */
+async function listen(fetch: (req: Request) => Response | Promise<Response>): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const addr = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Idle keep-alive sockets would hold close() open.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -201,18 +233,9 @@ async function main(): Promise<void> {
   const engine = new SyncEngine({ db, pool: appPool, box, registry, throttle: new MemoryThrottle(), log, metricsRegistry: new Registry(), allowPrivateUpstreams: false });
   cleanups.push(() => engine.stop());
   const app = createApp({ db, box, registry, log, allowPrivateUpstreams: false, engine });
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
-  });
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
-  );
-  const addr = server.address();
-  const base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const server = await listen(app.fetch);
+  cleanups.push(server.close);
+  const base = server.url;
   say(`server: ${base} (createApp + @hono/node-server, same process; client: Node fetch with keep-alive)`);
 
   const basePool = new pg.Pool({ connectionString: database.url, max: 20, application_name: 'switchyard-bench-baseline' });
@@ -246,6 +269,7 @@ async function main(): Promise<void> {
   say(`HTTP floor (GET /healthz, 1 client): p50 ${fmt(floor.p50)} ms, p99 ${fmt(floor.p99)} ms`);
 
   const results: Measured[] = [];
+  let transport: { floor: Stats; rest: Measured } | undefined;
   const deepChecks: { surface: string; side: string; ratio: number; ok: boolean; text: string }[] = [];
   const recordDeep = (surface: string, first: Measured, deep: Measured) => {
     for (const side of ['api', 'base'] as const) {
@@ -262,8 +286,25 @@ async function main(): Promise<void> {
   if ((deepPage[0] as { id: string }).id !== starts.get(deepAt)!.firstId) throw new Error('REST deep page does not start at the expected order');
   await warm(rest, [null, restStart(deepAt)]);
   await warm(restBase, [null, sqlStart(deepAt)]);
-  results.push(...(await measureSurface('REST', scenarios, rest, restStart, restBase, sqlStart)));
+  // The transport floor: the first page's bytes served as a fixed string by a bare Hono app on the same
+  // server stack, fetched by the same client. What REST costs beyond it is the app's own work.
+  const pageBody = await (await fetch(`${base}/v1/orders?limit=${LIMIT}`, { headers: { authorization: `Bearer ${seeded.apiKey}` } })).text();
+  const bare = new Hono();
+  bare.get('/v1/orders', (c) => c.body(pageBody, 200, { 'content-type': 'application/json' }));
+  const floorServer = await listen(bare.fetch);
+  cleanups.push(floorServer.close);
+  const restFloor = restPager(floorServer.url, seeded.apiKey, LIMIT);
+  await warm(restFloor, [null]);
+  const restRun = await measureSurface('REST', scenarios, rest, restStart, restBase, sqlStart, restFloor);
+  results.push(...restRun.measured);
   recordDeep('REST', results[0]!, results[1]!);
+  if (restRun.floor) {
+    const f = restRun.floor;
+    transport = { floor: f, rest: results[0]! };
+    say(`  transport floor (the same ${fmt(Buffer.byteLength(pageBody) / 1024, 0)} KB page as a fixed string, same server stack and client): ` +
+      `p50 ${fmt(f.p50)} ms, ${fmt(f.msPerPage)} ms/page (process CPU ${fmt(f.cpuMsPerPage)} ms/page); ` +
+      `REST beyond it: ${fmt(results[0]!.api.msPerPage - f.msPerPage)} ms/page = ${fmt((results[0]!.api.msPerPage - f.msPerPage) / results[0]!.base.msPerPage)}x the baseline`);
+  }
   say(`  first vs deep: ${deepChecks.slice(-2).map((d) => `${d.side}: ${d.text}`).join('; ')}`);
   await printProfile('REST', rest, restBase);
   say(`  ${rss()}`);
@@ -301,7 +342,7 @@ async function main(): Promise<void> {
     await warm(gql, [null, gqlStart(deepAt)]);
     await warm(gqlBase, [null, sqlStart(deepAt)]);
     const at = results.length;
-    results.push(...(await measureSurface('GraphQL', scenarios, gql, gqlStart, gqlBase, sqlStart)));
+    results.push(...(await measureSurface('GraphQL', scenarios, gql, gqlStart, gqlBase, sqlStart)).measured);
     recordDeep('GraphQL', results[at]!, results[at + 1]!);
     say(`  first vs deep: ${deepChecks.slice(-2).map((d) => `${d.side}: ${d.text}`).join('; ')}`);
     await printProfile('GraphQL', gql, gqlBase);
@@ -317,6 +358,12 @@ async function main(): Promise<void> {
     const target = m.surface === 'REST' ? TARGET.rest : TARGET.graphql;
     return [m.surface, m.scenario.name.replace(/ \(from rows.*\)/, ''), fmt(m.api.rps, 1), fmt(m.api.p50), fmt(m.api.p99), fmt(m.api.msPerPage), fmt(m.base.rps, 1), fmt(m.base.p50), fmt(m.base.msPerPage), `${fmt(ratio)}x`, `<= ${target}x`, ratio <= target ? 'OK' : 'MISSED'];
   });
+  if (transport) {
+    const { floor: f, rest: r } = transport;
+    const beyond = r.api.msPerPage - f.msPerPage;
+    rows.splice(1, 0, ['REST', 'transport floor (same bytes, no app)', fmt(f.rps, 1), fmt(f.p50), fmt(f.p99), fmt(f.msPerPage), '', '', '', '', '', '(info)']);
+    rows.splice(2, 0, ['REST', 'first pages minus the transport floor', '', '', '', fmt(beyond), '', '', fmt(r.base.msPerPage), `${fmt(beyond / r.base.msPerPage)}x`, '', '(info)']);
+  }
   if (graphqlStatus !== 'measured') rows.push(['GraphQL', graphqlStatus.slice(0, 60), '', '', '', '', '', '', '', '', `<= ${TARGET.graphql}x`, 'n/a']);
   for (const d of deepChecks) rows.push([d.surface === d.side ? d.surface : `${d.surface} baseline`, 'deep vs first pages (p50)', '', '', '', '', '', '', '', `${fmt(d.ratio)}x`, `<= ${TARGET.deep}x`, d.ok ? 'OK' : 'MISSED']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
