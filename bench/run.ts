@@ -203,7 +203,9 @@ async function main(): Promise<void> {
   await migrate(database.url);
 
   const appPool = createPool(database.url, { max: 20, applicationName: 'switchyard-bench-app' });
-  appPool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+  // Dropping the database at the end ends connections still closing; only a loss before that matters.
+  const onPoolError = (err: Error) => void (cleaning || log.warn({ err: err.message }, 'idle database connection lost'));
+  appPool.on('error', onPoolError);
   const db = createDb(appPool);
   cleanups.push(() => db.destroy());
 
@@ -239,7 +241,7 @@ async function main(): Promise<void> {
   say(`server: ${base} (createApp + @hono/node-server, same process; client: Node fetch with keep-alive)`);
 
   const basePool = new pg.Pool({ connectionString: database.url, max: 20, application_name: 'switchyard-bench-baseline' });
-  basePool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection lost'));
+  basePool.on('error', onPoolError);
   cleanups.push(() => basePool.end());
 
   // Where the clients start: page 1, a run deep in the list, and one start per concurrent client.
