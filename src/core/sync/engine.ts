@@ -102,14 +102,21 @@ export class SyncEngine {
     return overrides[entity] ?? this.profileFor(connection.channel).intervalsSec[entity] ?? 300;
   }
 
-  /** Queues a pull of (connection, entity). `replace` moves a pending pull to `runAt`. */
+  /**
+   * Queues a pull of (connection, entity). `replace` moves a pending pull to `runAt`. Full pulls have a
+   * job key of their own: adding a job under a key overwrites the pending job's payload, so with one
+   * key the next regular schedule (made when a running pull finishes, or by the maintenance task)
+   * would turn a requested full pull into an incremental one. Both keys share one queue, so pulls of
+   * one (connection, entity) still never run at the same time.
+   */
   async schedulePull(db: Db, tenantId: string, connectionId: string, entity: Entity, options: { runAt?: Date; full?: boolean; replace?: boolean } = {}): Promise<void> {
-    const key = `pull:${connectionId}:${entity}`;
+    const queue = `pull:${connectionId}:${entity}`;
+    const full = options.full ?? false;
     await enqueueJob(
       db,
       'pull',
-      { tenant_id: tenantId, connection_id: connectionId, entity, full: options.full ?? false },
-      { queue: key, key, keyMode: options.replace ? 'replace' : 'preserve_run_at', runAt: options.runAt, maxAttempts: 10 },
+      { tenant_id: tenantId, connection_id: connectionId, entity, full },
+      { queue, key: full ? `${queue}:full` : queue, keyMode: options.replace ? 'replace' : 'preserve_run_at', runAt: options.runAt, maxAttempts: 10 },
     );
   }
 
@@ -238,7 +245,7 @@ export class SyncEngine {
       });
       return getDeadLetter(this.o.db, tenantId, id);
     }
-    // A pull record: normalize the stored payload again with today's adapter and store it.
+    // A pull record: read it again from the upstream (else take the stored payload), normalize and store it.
     const live = await this.adapters.get(tenantId, letter.connection_id);
     const entity = letter.entity as Entity;
     if (!live.adapter.normalize) throw new AppError('validation', 'this channel cannot normalize records');
