@@ -93,6 +93,7 @@ export async function startJobRunner(o: JobRunnerOptions): Promise<JobRunner> {
   const processId = `p_${ulid()}`;
   const heartbeatMs = o.heartbeatMs ?? 5_000;
   const staleAfterMs = o.staleAfterMs ?? 30_000;
+  /** The ids jobs are locked by in this process (its worker pools'), kept alive in worker_heartbeats. */
   const workerIds = new Set<string>();
   const utils: WorkerUtils = await makeWorkerUtils({ pgPool: o.pool, logger: workerLogger(o.log) });
 
@@ -108,10 +109,13 @@ export async function startJobRunner(o: JobRunnerOptions): Promise<JobRunner> {
     await reapDeadWorkers(o.db, utils, staleAfterMs, o.log);
   };
 
-  // Listen before the pool starts, so no worker id is missed.
+  // Listen before the pool starts, so no id is missed. graphile-worker 0.17 locks jobs and queues in
+  // the name of the worker *pool* (locked_by = workerPool.id), not of its individual workers: the pool
+  // id is what must heart-beat, or the reaper takes every job running longer than staleAfterMs for one
+  // of a dead process and hands it to a second worker while the first still runs it.
   const events = new EventEmitter() as WorkerEvents;
-  events.on('worker:create', ({ worker }) => {
-    workerIds.add(worker.workerId);
+  events.on('pool:create', ({ workerPool }) => {
+    workerIds.add(workerPool.id);
   });
   const runner: Runner = await run({
     pgPool: o.pool,
@@ -124,7 +128,7 @@ export async function startJobRunner(o: JobRunnerOptions): Promise<JobRunner> {
     events,
   });
 
-  // Worker ids are created when the pool starts; record them now, then keep the heartbeat going.
+  // The pool id exists once the pool started; record it now, then keep the heartbeat going.
   await beat().catch((err: unknown) => o.log.warn({ err }, 'first heartbeat failed'));
   const timer = setInterval(() => {
     beat().catch((err: unknown) => o.log.warn({ err }, 'heartbeat failed'));
