@@ -129,7 +129,9 @@ export async function executeOperation(db: Db, operationId: string, adapterFor: 
   if (!op || op.state === 'succeeded' || op.state === 'failed') return { state: 'skipped' };
   const { adapter, status } = await adapterFor(op);
   if (status === 'needs_reauth' || status === 'paused' || status === 'disabled') {
-    await db.updateTable('operations').set({ state: 'paused', updated_at: new Date() }).where('id', '=', op.id).execute();
+    // Say why, as the attempt that met the refusal does: the operation shows what it waits for.
+    const why = status === 'needs_reauth' ? { last_error: 'the connection needs new credentials', last_error_kind: 'auth_failed' } : { last_error: `the connection is ${status}`, last_error_kind: 'paused' };
+    await db.updateTable('operations').set({ state: 'paused', ...why, updated_at: new Date() }).where('id', '=', op.id).execute();
     return { state: 'paused' };
   }
   const spec = OPERATION_SPECS[op.kind as OperationKind];
