@@ -215,8 +215,8 @@ export interface CheckpointRow {
   run_id: string | null;
   run_cursor: string | null;
   run_full: boolean;
-  records_pulled: string;
-  pages_pulled: string;
+  records_pulled: number;
+  pages_pulled: number;
   failures: number;
   last_error: string | null;
 }
@@ -336,7 +336,7 @@ export function spawnWorker(databaseUrl: string, env: Record<string, string> = {
       SWITCHYARD_WORKER_HEARTBEAT_MS: '200',
       SWITCHYARD_WORKER_STALE_MS: '1500',
       SWITCHYARD_JOB_POLL_MS: '100',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.WORKER_LOG_LEVEL ?? 'warn',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
