@@ -24,7 +24,11 @@ export interface JobSpec {
   /** Jobs in one queue run one at a time, across every worker process. */
   queue?: string;
   runAt?: Date;
-  /** A pending job with the same key is replaced (or its run time kept, with preserve_run_at). */
+  /**
+   * A pending job with the same key is replaced (or its run time kept, with preserve_run_at). A job
+   * with the key that is running already is left alone (its remaining retries cancelled) and a new
+   * one is added (graphile-worker's rule: the running one started before whatever asks again).
+   */
   key?: string;
   keyMode?: 'replace' | 'preserve_run_at';
   maxAttempts?: number;

@@ -28,6 +28,11 @@ export const DEFAULT_PROFILE: SyncProfile = {
   detectsDeletions: {},
 };
 
+/** One queue per (connection, entity): its pulls, full or not, never run at the same time. */
+export function pullQueue(connectionId: string, entity: Entity): string {
+  return `pull:${connectionId}:${entity}`;
+}
+
 const READ_CAPABILITY: Record<Entity, Capability> = {
   products: 'products.read',
   inventory: 'inventory.read',
@@ -109,8 +114,14 @@ export class SyncEngine {
    * would turn a requested full pull into an incremental one. Both keys share one queue, so pulls of
    * one (connection, entity) still never run at the same time.
    */
-  async schedulePull(db: Db, tenantId: string, connectionId: string, entity: Entity, options: { runAt?: Date; full?: boolean; replace?: boolean } = {}): Promise<void> {
-    const queue = `pull:${connectionId}:${entity}`;
+  async schedulePull(
+    db: Db,
+    tenantId: string,
+    connectionId: string,
+    entity: Entity,
+    options: { runAt?: Date; full?: boolean; replace?: boolean } = {},
+  ): Promise<void> {
+    const queue = pullQueue(connectionId, entity);
     const full = options.full ?? false;
     await enqueueJob(
       db,
@@ -136,19 +147,29 @@ export class SyncEngine {
     return wanted.map((entity) => ({ entity, full }));
   }
 
-  /** Makes sure every active connection has its pulls queued (run at start and every minute). */
+  /**
+   * Makes sure every active connection has its pulls queued (run at start and every minute): a pull
+   * with no live job, pending or running, gets one that runs now (or its failed job is revived). A
+   * running pull is left alone: it schedules its own next run when it ends. (Adding a job under the key
+   * of a running one queues a second run right behind it: every pull that happened to run at a
+   * worker's start or at the minute's maintenance ran twice.)
+   */
   async ensureSchedules(): Promise<number> {
     const rows = await this.o.db
       .selectFrom('connections')
       .select(['id', 'tenant_id', 'channel', 'status'])
       .where('status', '=', 'active')
       .execute();
+    const { rows: busy } = await sql<{ queue_name: string }>`
+      SELECT DISTINCT queue_name FROM graphile_worker.jobs
+      WHERE task_identifier = 'pull' AND queue_name IS NOT NULL AND attempts < max_attempts`.execute(this.o.db);
+    const queued = new Set(busy.map((r) => r.queue_name));
     let n = 0;
     for (const c of rows) {
       const caps = this.o.registry.get(c.channel)?.manifest.capabilities ?? [];
       for (const entity of ENTITIES) {
         if (!caps.includes(READ_CAPABILITY[entity])) continue;
-        // preserve_run_at: an existing schedule keeps its time; a missing one is created to run now.
+        if (queued.has(pullQueue(c.id, entity))) continue;
         await this.schedulePull(this.o.db, c.tenant_id, c.id, entity);
         n += 1;
       }
