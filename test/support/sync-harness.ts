@@ -30,12 +30,15 @@ export interface FixtureOptions {
   gateway?: GatewayOptions;
   /** Start the in-process workers (default true). */
   workers?: boolean | number;
+  /** Runs after the gateway and simulator are up, before the connection is made (e.g. to start worker processes). */
+  beforeConnect?(gw: TestGateway, sim: ScriptedUpstream): Promise<void>;
 }
 
 /** A simulator, a gateway with the scripted_http adapter, and a connection to the one from the other. */
 export async function syncFixture(o: FixtureOptions = {}): Promise<SyncFixture> {
   const sim = await startScriptedUpstream(o.sim ?? {});
   const gw = await startGateway({ ...o.gateway, adapters: [scriptedHttpAdapter, ...(o.gateway?.adapters ?? [])] });
+  await o.beforeConnect?.(gw, sim);
   const res = await gw.call('/v1/connections', {
     method: 'POST',
     body: JSON.stringify({
@@ -278,6 +281,29 @@ export function faultOnNth(sim: ScriptedUpstream, route: RouteName, nth: number,
     lift: () => void (left = 0),
     fired: () => fired,
   };
+}
+
+/** Arrival times (performance.now()) of every request the simulator receives from now on. */
+export function recordArrivals(sim: ScriptedUpstream): number[] {
+  const times: number[] = [];
+  const pick = sim.faults.pick.bind(sim.faults);
+  sim.faults.pick = (r, phase) => {
+    if (phase === 'before') times.push(performance.now());
+    return pick(r, phase);
+  };
+  return times;
+}
+
+/** The most requests seen in any window of `ms` milliseconds. */
+export function maxInWindow(times: readonly number[], ms: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while (sorted[hi]! - sorted[lo]! >= ms) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
 }
 
 /** Runs `fn` when the `nth` request (counted from now) to `route` arrives, before it is answered. */
