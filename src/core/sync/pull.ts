@@ -141,9 +141,13 @@ export async function runPull(db: Db, adapter: ChannelAdapter, job: PullJob, pro
   }
 }
 
-/** Whether the run just read the last page of a full pass whose entity marks deletions (and has not chased its tail yet). */
+/**
+ * Whether the run just read the last page of a full pass whose entity marks deletions, has not chased
+ * its tail yet, and has a tail to chase (time passed beyond run_to, net of the safety lag).
+ */
 function needsTail(job: PullJob, profile: SyncProfile, cp: CheckpointRow): boolean {
-  return cp.run_full && cp.run_from === null && !!DELETABLE[job.entity] && !!profile.detectsDeletions[job.entity];
+  if (!cp.run_full || cp.run_from !== null || !DELETABLE[job.entity] || !profile.detectsDeletions[job.entity]) return false;
+  return Date.now() - profile.safetyLagMs > cp.run_to!.getTime();
 }
 
 /**
@@ -154,7 +158,7 @@ function needsTail(job: PullJob, profile: SyncProfile, cp: CheckpointRow): boole
  * read is the rare miss, and the next pull restores it). The watermark ends at the tail's end.
  */
 async function chaseTail(trx: Db, job: PullJob, profile: SyncProfile, cp: CheckpointRow): Promise<CheckpointRow> {
-  const to = new Date(Math.max(cp.run_to!.getTime(), Date.now() - profile.safetyLagMs));
+  const to = new Date(Date.now() - profile.safetyLagMs);
   return trx
     .updateTable('sync_checkpoints')
     .set({ run_from: cp.run_to, run_to: to, run_cursor: null })
