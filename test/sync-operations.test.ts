@@ -5,7 +5,7 @@
 // at once and a replay runs them once.
 import { afterEach, describe, expect, test } from 'vitest';
 import type { RouteName, SimProduct } from './sim/scripted/server.ts';
-import { getOp, json, status, submitOp, syncFixture, waitFor, waitForOp, type SyncFixture } from './support/sync-harness.ts';
+import { getOp, json, status, submitOp, syncFixture, waitFor, waitForOp, waitForPulls, type SyncFixture } from './support/sync-harness.ts';
 
 let fx: SyncFixture | undefined;
 afterEach(async () => {
@@ -92,6 +92,20 @@ describe('Idempotency-Key over REST', () => {
     expect(listed.data.map((o: { id: string }) => o.id)).toEqual([op.id]);
   });
 
+  test('the same body with its keys in another order is the same request', async () => {
+    fx = await syncFixture({ sim: { rateLimit: false, data: DATA } });
+    const { gw, sim, id } = fx;
+    const first = await submitOp(gw, id, 'product.update', { sku: 'SKU-8', fields: { title: 'Eight', attributes: { color: 'red', size: 'M' } } }, 'idem-order');
+    expect(first.status).toBe(200);
+    const op = await first.json();
+    expect(op.state).toBe('succeeded');
+    const again = await submitOp(gw, id, 'product.update', { fields: { attributes: { size: 'M', color: 'red' }, title: 'Eight' }, sku: 'SKU-8' }, 'idem-order');
+    expect(again.status, await again.clone().text()).toBe(200);
+    expect((await again.json()).id).toBe(op.id);
+    expect(sim.state.attempts.get('idem-order')).toBe(1);
+    expect(sim.state.products.get('SKU-8')).toMatchObject({ name: 'Eight', attributes: { color: 'red', size: 'M', material: 'cotton' } });
+  });
+
   test('a write that outlasts the request wait answers 202 with Location, runs once, and ends succeeded', async () => {
     fx = await syncFixture({ sim: { rateLimit: false, data: DATA } });
     const { gw, sim, id } = fx;
@@ -140,6 +154,7 @@ describe('auth failures', () => {
     expect((await status(gw, id)).connection.status).toBe('needs_reauth');
 
     sim.config.apiKeys.add('key-2');
+    const patchedAt = new Date();
     const fixed = await gw.call(`/v1/connections/${id}`, { method: 'PATCH', body: JSON.stringify({ credentials: { api_key: 'key-2' } }) });
     expect(fixed.status, await fixed.clone().text()).toBe(200);
     expect((await fixed.json()).status).toBe('active');
@@ -151,6 +166,10 @@ describe('auth failures', () => {
     expect(sim.state.inventory.get('SKU-6@default')!.quantity).toBe(66);
     expect(sim.state.inventory.get('SKU-7@default')!.quantity).toBe(77);
     expect(await status(gw, id)).toMatchObject({ paused_operations: 0, pending_operations: 0 });
+    // Its pulls, stopped by the same refusal, run again under the new key.
+    const resumed = await waitForPulls(gw, id, patchedAt);
+    for (const e of resumed.entities) expect(e, e.entity).toMatchObject({ last_error: null, failures: 0 });
+    expect(resumed.connection.status).toBe('active');
   });
 });
 

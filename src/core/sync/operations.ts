@@ -56,8 +56,24 @@ export const OperationKindSchema = z.enum(OPERATION_KINDS);
 /** Bounded transient retries: after this many attempts the operation is dead-lettered. */
 export const MAX_TRANSIENT_ATTEMPTS = 8;
 
+/**
+ * What makes two requests the same: kind, connection and payload, with object keys in a canonical
+ * order. JSON objects are unordered; a client retrying with the same body serialized differently
+ * (`{"b":1,"a":2}`) sends the same request, and must not get a 409.
+ */
 export function requestHash(kind: string, connectionId: string, payload: unknown): string {
-  return createHash('sha256').update(JSON.stringify([kind, connectionId, payload])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([kind, connectionId, canonical(payload)])).digest('hex');
+}
+
+/** The value with every object's keys sorted, recursively (arrays keep their order). */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+  );
 }
 
 export function operationQueue(connectionId: string): string {
