@@ -227,3 +227,24 @@ describe('rejected writes', () => {
     expect(sim.state.attempts.size).toBe(0);
   });
 });
+
+describe('tenancy of the sync routes', () => {
+  test("another tenant sees none of a connection's status, operations or dead letters, and can neither sync, write nor replay", async () => {
+    fx = await syncFixture({ sim: { rateLimit: false, data: DATA } });
+    const { gw, sim, id } = fx;
+    const op = await (await submitOp(gw, id, 'inventory.set', { sku: 'SKU-NOPE', quantity: 1 }, 'tenant-a-1')).json();
+    expect(op.state).toBe('failed');
+    const [letter] = (await json(gw.call(`/v1/dead-letters?connection_id=${id}`))).data;
+    const as = { as: gw.b };
+    expect((await gw.call(`/v1/connections/${id}/status`, as)).status).toBe(404);
+    expect((await gw.call(`/v1/connections/${id}/sync`, { ...as, method: 'POST', body: '{}' })).status).toBe(404);
+    expect((await gw.call(`/v1/operations/${op.id}`, as)).status).toBe(404);
+    expect((await json(gw.call(`/v1/operations?connection_id=${id}`, as))).data).toEqual([]);
+    expect((await json(gw.call(`/v1/dead-letters`, as))).data).toEqual([]);
+    expect((await gw.call(`/v1/dead-letters/${letter.id}/replay`, { ...as, method: 'POST' })).status).toBe(404);
+    const write = await gw.call(`/v1/connections/${id}/operations`, { ...as, method: 'POST', headers: { 'idempotency-key': 'tenant-b-1' }, body: JSON.stringify({ kind: 'inventory.set', payload: { sku: 'SKU-1', quantity: 3 } }) });
+    expect(write.status).toBe(404);
+    expect(sim.state.attempts.has('tenant-b-1')).toBe(false);
+    expect((await getOp(gw, op.id)).state).toBe('failed');
+  });
+});
