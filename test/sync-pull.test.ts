@@ -169,6 +169,24 @@ describe('pulls end to end', () => {
   });
 });
 
+describe('a pull handed over between jobs', () => {
+  test('a run continued in a new job after every page (time budget spent) stores every record once and closes once', async () => {
+    fx = await syncFixture({
+      sim: { rateLimit: false, data: { orders: 130, products: 45, inventory: 0 } },
+      settings: { page_size: 20 },
+      gateway: { engine: { pullBudgetMs: 0 } },
+    });
+    const { gw, sim, id } = fx;
+    const s = await waitForPulls(gw, id, new Date(0), ['orders', 'products']);
+    await expectMirrors(gw, sim, id, ['orders', 'products']);
+    expect(s.entities.find((e) => e.entity === 'orders')).toMatchObject({ records_pulled: 130, pages_pulled: 7, failures: 0 });
+    // Products: 3 pages and the tail read of a first (full) pass.
+    expect(s.entities.find((e) => e.entity === 'products')).toMatchObject({ records_pulled: 45, pages_pulled: 4, failures: 0 });
+    expect(sim.state.calls.get('orders.list')).toBe(7);
+    expect(sim.state.calls.get('products.list')).toBe(4);
+  });
+});
+
 describe('a page that fails halfway', () => {
   test.each([
     ['a 500 answer', 'error500'],
