@@ -50,8 +50,10 @@ export async function syncFixture(o: FixtureOptions = {}): Promise<SyncFixture> 
   });
   expect(res.status, await res.clone().text()).toBe(201);
   const { id } = (await res.json()) as { id: string };
-  // graphile-worker wants an error handler on the pool it is given; a test database going away is not news.
+  // graphile-worker wants error handlers on the pool it is given and its clients; a test database
+  // going away at the end of a file is not news.
   gw.tdb.pool.on('error', () => undefined);
+  gw.tdb.pool.on('connect', (client) => void client.on('error', () => undefined));
   if (o.workers !== false) await gw.engine.startWorkers(typeof o.workers === 'number' ? o.workers : 2);
   return {
     gw,
