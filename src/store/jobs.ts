@@ -24,7 +24,11 @@ export interface JobSpec {
   /** Jobs in one queue run one at a time, across every worker process. */
   queue?: string;
   runAt?: Date;
-  /** A pending job with the same key is replaced (or its run time kept, with preserve_run_at). */
+  /**
+   * A pending job with the same key is replaced (or its run time kept, with preserve_run_at). A job
+   * with the key that is running already is left alone (its remaining retries cancelled) and a new
+   * one is added (graphile-worker's rule: the running one started before whatever asks again).
+   */
   key?: string;
   keyMode?: 'replace' | 'preserve_run_at';
   maxAttempts?: number;
@@ -93,6 +97,7 @@ export async function startJobRunner(o: JobRunnerOptions): Promise<JobRunner> {
   const processId = `p_${ulid()}`;
   const heartbeatMs = o.heartbeatMs ?? 5_000;
   const staleAfterMs = o.staleAfterMs ?? 30_000;
+  /** The ids jobs are locked by in this process (its worker pools'), kept alive in worker_heartbeats. */
   const workerIds = new Set<string>();
   const utils: WorkerUtils = await makeWorkerUtils({ pgPool: o.pool, logger: workerLogger(o.log) });
 
@@ -108,10 +113,13 @@ export async function startJobRunner(o: JobRunnerOptions): Promise<JobRunner> {
     await reapDeadWorkers(o.db, utils, staleAfterMs, o.log);
   };
 
-  // Listen before the pool starts, so no worker id is missed.
+  // Listen before the pool starts, so no id is missed. graphile-worker 0.17 locks jobs and queues in
+  // the name of the worker *pool* (locked_by = workerPool.id), not of its individual workers: the pool
+  // id is what must heart-beat, or the reaper takes every job running longer than staleAfterMs for one
+  // of a dead process and hands it to a second worker while the first still runs it.
   const events = new EventEmitter() as WorkerEvents;
-  events.on('worker:create', ({ worker }) => {
-    workerIds.add(worker.workerId);
+  events.on('pool:create', ({ workerPool }) => {
+    workerIds.add(workerPool.id);
   });
   const runner: Runner = await run({
     pgPool: o.pool,
@@ -124,7 +132,7 @@ export async function startJobRunner(o: JobRunnerOptions): Promise<JobRunner> {
     events,
   });
 
-  // Worker ids are created when the pool starts; record them now, then keep the heartbeat going.
+  // The pool id exists once the pool started; record it now, then keep the heartbeat going.
   await beat().catch((err: unknown) => o.log.warn({ err }, 'first heartbeat failed'));
   const timer = setInterval(() => {
     beat().catch((err: unknown) => o.log.warn({ err }, 'heartbeat failed'));

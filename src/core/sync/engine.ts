@@ -28,6 +28,11 @@ export const DEFAULT_PROFILE: SyncProfile = {
   detectsDeletions: {},
 };
 
+/** One queue per (connection, entity): its pulls, full or not, never run at the same time. */
+export function pullQueue(connectionId: string, entity: Entity): string {
+  return `pull:${connectionId}:${entity}`;
+}
+
 const READ_CAPABILITY: Record<Entity, Capability> = {
   products: 'products.read',
   inventory: 'inventory.read',
@@ -102,14 +107,27 @@ export class SyncEngine {
     return overrides[entity] ?? this.profileFor(connection.channel).intervalsSec[entity] ?? 300;
   }
 
-  /** Queues a pull of (connection, entity). `replace` moves a pending pull to `runAt`. */
-  async schedulePull(db: Db, tenantId: string, connectionId: string, entity: Entity, options: { runAt?: Date; full?: boolean; replace?: boolean } = {}): Promise<void> {
-    const key = `pull:${connectionId}:${entity}`;
+  /**
+   * Queues a pull of (connection, entity). `replace` moves a pending pull to `runAt`. Full pulls have a
+   * job key of their own: adding a job under a key overwrites the pending job's payload, so with one
+   * key the next regular schedule (made when a running pull finishes, or by the maintenance task)
+   * would turn a requested full pull into an incremental one. Both keys share one queue, so pulls of
+   * one (connection, entity) still never run at the same time.
+   */
+  async schedulePull(
+    db: Db,
+    tenantId: string,
+    connectionId: string,
+    entity: Entity,
+    options: { runAt?: Date; full?: boolean; replace?: boolean } = {},
+  ): Promise<void> {
+    const queue = pullQueue(connectionId, entity);
+    const full = options.full ?? false;
     await enqueueJob(
       db,
       'pull',
-      { tenant_id: tenantId, connection_id: connectionId, entity, full: options.full ?? false },
-      { queue: key, key, keyMode: options.replace ? 'replace' : 'preserve_run_at', runAt: options.runAt, maxAttempts: 10 },
+      { tenant_id: tenantId, connection_id: connectionId, entity, full },
+      { queue, key: full ? `${queue}:full` : queue, keyMode: options.replace ? 'replace' : 'preserve_run_at', runAt: options.runAt, maxAttempts: 10 },
     );
   }
 
@@ -130,9 +148,11 @@ export class SyncEngine {
   }
 
   /**
-   * Makes sure every active connection has its pulls queued (run at start and every minute). Only
-   * missing schedules are added: a pending job keeps its time and its payload (a requested full pull
-   * must not be turned back into an incremental one).
+   * Makes sure every active connection has its pulls queued (run at start and every minute): a pull
+   * with no live job, pending or running, gets one that runs now (or its failed job is revived). A
+   * running pull is left alone: it schedules its own next run when it ends. (Adding a job under the key
+   * of a running one queues a second run right behind it: every pull that happened to run at a
+   * worker's start or at the minute's maintenance ran twice.)
    */
   async ensureSchedules(): Promise<number> {
     const rows = await this.o.db
@@ -140,14 +160,16 @@ export class SyncEngine {
       .select(['id', 'tenant_id', 'channel', 'status'])
       .where('status', '=', 'active')
       .execute();
-    const { rows: queued } = await sql<{ key: string }>`
-      SELECT key FROM graphile_worker.jobs WHERE task_identifier = 'pull' AND key IS NOT NULL AND attempts < max_attempts`.execute(this.o.db);
-    const present = new Set(queued.map((q) => q.key));
+    const { rows: busy } = await sql<{ queue_name: string }>`
+      SELECT DISTINCT queue_name FROM graphile_worker.jobs
+      WHERE task_identifier = 'pull' AND queue_name IS NOT NULL AND attempts < max_attempts`.execute(this.o.db);
+    const queued = new Set(busy.map((r) => r.queue_name));
     let n = 0;
     for (const c of rows) {
       const caps = this.o.registry.get(c.channel)?.manifest.capabilities ?? [];
       for (const entity of ENTITIES) {
-        if (!caps.includes(READ_CAPABILITY[entity]) || present.has(`pull:${c.id}:${entity}`)) continue;
+        if (!caps.includes(READ_CAPABILITY[entity])) continue;
+        if (queued.has(pullQueue(c.id, entity))) continue;
         await this.schedulePull(this.o.db, c.tenant_id, c.id, entity);
         n += 1;
       }
@@ -244,7 +266,7 @@ export class SyncEngine {
       });
       return getDeadLetter(this.o.db, tenantId, id);
     }
-    // A pull record: normalize the stored payload again with today's adapter and store it.
+    // A pull record: read it again from the upstream (else take the stored payload), normalize and store it.
     const live = await this.adapters.get(tenantId, letter.connection_id);
     const entity = letter.entity as Entity;
     if (!live.adapter.normalize) throw new AppError('validation', 'this channel cannot normalize records');

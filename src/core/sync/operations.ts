@@ -56,8 +56,24 @@ export const OperationKindSchema = z.enum(OPERATION_KINDS);
 /** Bounded transient retries: after this many attempts the operation is dead-lettered. */
 export const MAX_TRANSIENT_ATTEMPTS = 8;
 
+/**
+ * What makes two requests the same: kind, connection and payload, with object keys in a canonical
+ * order. JSON objects are unordered; a client retrying with the same body serialized differently
+ * (`{"b":1,"a":2}`) sends the same request, and must not get a 409.
+ */
 export function requestHash(kind: string, connectionId: string, payload: unknown): string {
-  return createHash('sha256').update(JSON.stringify([kind, connectionId, payload])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([kind, connectionId, canonical(payload)])).digest('hex');
+}
+
+/** The value with every object's keys sorted, recursively (arrays keep their order). */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+  );
 }
 
 export function operationQueue(connectionId: string): string {
@@ -129,7 +145,9 @@ export async function executeOperation(db: Db, operationId: string, adapterFor: 
   if (!op || op.state === 'succeeded' || op.state === 'failed') return { state: 'skipped' };
   const { adapter, status } = await adapterFor(op);
   if (status === 'needs_reauth' || status === 'paused' || status === 'disabled') {
-    await db.updateTable('operations').set({ state: 'paused', updated_at: new Date() }).where('id', '=', op.id).execute();
+    // Say why, as the attempt that met the refusal does: the operation shows what it waits for.
+    const why = status === 'needs_reauth' ? { last_error: 'the connection needs new credentials', last_error_kind: 'auth_failed' } : { last_error: `the connection is ${status}`, last_error_kind: 'paused' };
+    await db.updateTable('operations').set({ state: 'paused', ...why, updated_at: new Date() }).where('id', '=', op.id).execute();
     return { state: 'paused' };
   }
   const spec = OPERATION_SPECS[op.kind as OperationKind];

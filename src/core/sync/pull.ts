@@ -24,13 +24,17 @@ const UPSERTS: { [E in Entity]: Upsert<E> } = {
   categories: upsertCategories,
 };
 
-/** Tables whose rows a full pass may mark deleted when they no longer exist upstream. */
-const DELETABLE: Partial<Record<Entity, string>> = {
-  products: 'products',
-  orders: 'orders',
-  shipments: 'shipments',
-  customers: 'customers',
-  categories: 'categories',
+/**
+ * Tables whose rows a full pass may retire when they no longer exist upstream: marked with deleted_at,
+ * or removed for stock levels, which keep no deletion mark (a level that is gone upstream is no stock).
+ */
+const DELETABLE: Partial<Record<Entity, { table: string; mark: boolean }>> = {
+  products: { table: 'products', mark: true },
+  orders: { table: 'orders', mark: true },
+  shipments: { table: 'shipments', mark: true },
+  customers: { table: 'customers', mark: true },
+  categories: { table: 'categories', mark: true },
+  inventory: { table: 'inventory_levels', mark: false },
 };
 
 function storeKey<E extends Entity>(entity: E, input: NormalizedByEntity[E]): string {
@@ -87,11 +91,11 @@ export async function runPull(db: Db, adapter: ChannelAdapter, job: PullJob, pro
   if (!adapter.pull || !adapter.normalize) throw new AppError('validation', `this channel cannot read ${job.entity}`, { retriable: false });
   let cp = await beginRun(db, job, profile, new Date());
   const runId = cp.run_id!;
-  const window: PullWindow = { from: cp.run_from?.toISOString() ?? null, to: cp.run_to!.toISOString() };
   const outcome: PullOutcome = { done: false, pages: 0, records: 0, deadLetters: 0 };
 
   for (;;) {
-    const page = await adapter.pull(job.entity, { window, cursor: cp.run_cursor, full: cp.run_full });
+    const window: PullWindow = { from: cp.run_from?.toISOString() ?? null, to: cp.run_to!.toISOString() };
+    const page = await adapter.pull(job.entity, { window, cursor: cp.run_cursor, full: cp.run_full && cp.run_from === null });
     const committed = await db.transaction().execute(async (trx) => {
       // The checkpoint row is locked first: a concurrent run of the same pull (which the job queue
       // already prevents) could not interleave pages.
@@ -104,7 +108,7 @@ export async function runPull(db: Db, adapter: ChannelAdapter, job: PullJob, pro
         .executeTakeFirst();
       if (!locked || locked.run_id !== runId || locked.run_cursor !== cp.run_cursor) return null;
       const dead = await applyRecords(trx, adapter, job, runId, page.records, hooks);
-      return trx
+      const row = await trx
         .updateTable('sync_checkpoints')
         .set({
           run_cursor: page.next,
@@ -114,8 +118,14 @@ export async function runPull(db: Db, adapter: ChannelAdapter, job: PullJob, pro
         .where('connection_id', '=', job.connectionId)
         .where('entity', '=', job.entity)
         .returningAll()
-        .executeTakeFirstOrThrow()
-        .then((row) => ({ row, dead }));
+        .executeTakeFirstOrThrow();
+      if (page.next !== null) return { row, dead, finished: false };
+      // The window is exhausted. A full pass that detects deletions first reads what changed while it
+      // ran (see chaseTail); otherwise the run closes in this same transaction, so a crash can never
+      // leave a run whose pages are all stored but which starts over from its first page.
+      if (needsTail(job, profile, row)) return { row: await chaseTail(trx, job, profile, row), dead, finished: false };
+      await finishRun(trx, job, profile, row);
+      return { row, dead, finished: true };
     });
     if (!committed) throw new AppError('conflict', 'the pull run changed under this job; it will be picked up by the next one');
     cp = committed.row;
@@ -123,13 +133,40 @@ export async function runPull(db: Db, adapter: ChannelAdapter, job: PullJob, pro
     outcome.records += page.records.length;
     outcome.deadLetters += committed.dead;
     hooks.onRecords?.(job.entity, page.records.length);
-    if (page.next === null) {
-      await finishRun(db, job, profile, cp);
+    if (committed.finished) {
       outcome.done = true;
       return outcome;
     }
     if (!hooks.keepGoing()) return outcome;
   }
+}
+
+/**
+ * Whether the run just read the last page of a full pass whose entity marks deletions, has not chased
+ * its tail yet, and has a tail to chase (time passed beyond run_to, net of the safety lag).
+ */
+function needsTail(job: PullJob, profile: SyncProfile, cp: CheckpointRow): boolean {
+  if (!cp.run_full || cp.run_from !== null || !DELETABLE[job.entity] || !profile.detectsDeletions[job.entity]) return false;
+  return Date.now() - profile.safetyLagMs > cp.run_to!.getTime();
+}
+
+/**
+ * A full pass lists the window [beginning, run_to). A record updated upstream while the pass ran moves
+ * past run_to, and if the pass had not reached it yet, the pass never lists it: marking what the pass
+ * did not see as deleted would delete it. So before marking, the same run reads [run_to, now - lag)
+ * too; every record that still exists has then been seen (a record updated again during this short
+ * read is the rare miss, and the next pull restores it). The watermark ends at the tail's end.
+ */
+async function chaseTail(trx: Db, job: PullJob, profile: SyncProfile, cp: CheckpointRow): Promise<CheckpointRow> {
+  const to = new Date(Date.now() - profile.safetyLagMs);
+  return trx
+    .updateTable('sync_checkpoints')
+    .set({ run_from: cp.run_to, run_to: to, run_cursor: null })
+    .where('connection_id', '=', job.connectionId)
+    .where('entity', '=', job.entity)
+    .where('run_id', '=', cp.run_id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 /**
@@ -214,35 +251,37 @@ export async function applyRecords<E extends Entity>(
   return dead;
 }
 
-/** The run saw its whole window: the watermark moves to its end; a full pass marks vanished records. */
-async function finishRun(db: Db, job: PullJob, profile: SyncProfile, cp: CheckpointRow): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    const table = DELETABLE[job.entity];
-    if (cp.run_full && table && profile.detectsDeletions[job.entity]) {
-      await sql`
-        UPDATE ${sql.table(table)} t SET deleted_at = now()
-        WHERE t.connection_id = ${job.connectionId} AND t.deleted_at IS NULL
-          AND NOT EXISTS (SELECT 1 FROM sync_staging s WHERE s.run_id = ${cp.run_id} AND s.external_id = t.external_id)`.execute(trx);
-    }
-    await trx
-      .updateTable('sync_checkpoints')
-      .set({
-        watermark: cp.run_to,
-        run_id: null,
-        run_from: null,
-        run_to: null,
-        run_full: false,
-        run_cursor: null,
-        run_started_at: null,
-        last_success_at: new Date(),
-        last_error: null,
-        failures: 0,
-      })
-      .where('connection_id', '=', job.connectionId)
-      .where('entity', '=', job.entity)
-      .where('run_id', '=', cp.run_id)
-      .execute();
-  });
+/**
+ * The run saw its whole window: the watermark moves to its end; a full pass deals with the records it
+ * did not see (marked deleted, or removed where the table keeps no deletion mark). Runs inside the
+ * transaction of the run's last page.
+ */
+async function finishRun(trx: Db, job: PullJob, profile: SyncProfile, cp: CheckpointRow): Promise<void> {
+  const gone = DELETABLE[job.entity];
+  if (cp.run_full && gone && profile.detectsDeletions[job.entity]) {
+    const unseen = sql`t.connection_id = ${job.connectionId}
+      AND NOT EXISTS (SELECT 1 FROM sync_staging s WHERE s.run_id = ${cp.run_id} AND s.external_id = t.external_id)`;
+    if (gone.mark) await sql`UPDATE ${sql.table(gone.table)} t SET deleted_at = now() WHERE t.deleted_at IS NULL AND ${unseen}`.execute(trx);
+    else await sql`DELETE FROM ${sql.table(gone.table)} t WHERE ${unseen}`.execute(trx);
+  }
+  await trx
+    .updateTable('sync_checkpoints')
+    .set({
+      watermark: cp.run_to,
+      run_id: null,
+      run_from: null,
+      run_to: null,
+      run_full: false,
+      run_cursor: null,
+      run_started_at: null,
+      last_success_at: new Date(),
+      last_error: null,
+      failures: 0,
+    })
+    .where('connection_id', '=', job.connectionId)
+    .where('entity', '=', job.entity)
+    .where('run_id', '=', cp.run_id)
+    .execute();
 }
 
 export async function recordPullFailure(db: Db, job: PullJob, err: unknown): Promise<number> {
