@@ -136,14 +136,24 @@ export class SyncEngine {
       .select(['id', 'tenant_id', 'channel', 'status'])
       .where('status', '=', 'active')
       .execute();
+    // A pull that is queued or running has its schedule already: a running one queues its next run when
+    // it ends. Adding a job under the key of a running job would not touch it but queue a second pull
+    // to run right after it (graphile-worker's rule for locked jobs), spending upstream calls on a
+    // pull nobody asked for, at every worker start and every minute. A job that used up its attempts
+    // no longer counts: it is replaced.
+    const { rows: live } = await sql<{ queue_name: string }>`
+      SELECT DISTINCT queue_name FROM graphile_worker.jobs
+      WHERE task_identifier = 'pull' AND queue_name IS NOT NULL AND (locked_at IS NOT NULL OR attempts < max_attempts)`.execute(this.o.db);
+    const scheduled = new Set(live.map((r) => r.queue_name));
     let n = 0;
     for (const c of rows) {
       const caps = this.o.registry.get(c.channel)?.manifest.capabilities ?? [];
       for (const entity of ENTITIES) {
         if (!caps.includes(READ_CAPABILITY[entity])) continue;
-        // preserve_run_at: an existing schedule keeps its time; a missing one is created to run now.
-        await this.schedulePull(this.o.db, c.tenant_id, c.id, entity);
         n += 1;
+        if (scheduled.has(`pull:${c.id}:${entity}`)) continue;
+        // preserve_run_at: a schedule added meanwhile keeps its time; a missing one is created to run now.
+        await this.schedulePull(this.o.db, c.tenant_id, c.id, entity);
       }
     }
     return n;
