@@ -9,6 +9,7 @@ import { AppError, isAppError } from '../errors.ts';
 import type { Connection } from '../model/index.ts';
 import type { AdapterFactory, ChannelAdapter, RateSpec, SecretBox, Throttle } from '../ports.ts';
 import type { SyncMetrics } from './metrics.ts';
+import { classify, retryAfterOf } from './retry.ts';
 
 /** Waits longer than this give the worker slot back: the job is rescheduled for when the bucket refills. */
 export const MAX_INLINE_THROTTLE_WAIT_MS = 2_000;
@@ -38,6 +39,35 @@ function bounded(throttle: Throttle, maxWaitMs: number, guardMs = THROTTLE_SLOT_
     learn: (key, spec) => throttle.learn(key, spec),
     penalize: (key, ms) => throttle.penalize(key, ms),
   };
+}
+
+/**
+ * The adapter, with short throttle waits of its pulls taken inline: a page refused for the rate (a 429,
+ * or our own bucket) with a retry-after within `maxWaitMs` is read again after that wait, up to `tries`
+ * times, instead of the job giving its worker back. A parked pull is queued again behind every job that
+ * was already waiting: in bench:sync a one-second retry-after parked connections for 35-50 s.
+ */
+export function withInlineThrottleWaits(adapter: ChannelAdapter, maxWaitMs = MAX_INLINE_THROTTLE_WAIT_MS, tries = 3): ChannelAdapter {
+  const pull = adapter.pull;
+  if (!pull) return adapter;
+  const patient: ChannelAdapter['pull'] = async (entity, request) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await pull.call(adapter, entity, request);
+      } catch (err) {
+        const wait = retryAfterOf(err);
+        if (classify(err) !== 'throttled' || attempt >= tries || wait > maxWaitMs) throw err;
+        await sleep(wait);
+      }
+    }
+  };
+  return new Proxy(adapter, {
+    get(target, prop) {
+      if (prop === 'pull') return patient;
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 export interface LiveAdapter {

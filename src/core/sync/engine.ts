@@ -14,7 +14,7 @@ import { checkpointsFor, connectionCounts, getDeadLetter, getOperation, type Che
 import { AppError } from '../errors.ts';
 import type { Connection } from '../model/index.ts';
 import { ENTITIES, type Capability, type Entity, type SecretBox, type SyncProfile, type Throttle } from '../ports.ts';
-import { AdapterCache } from './adapters.ts';
+import { AdapterCache, withInlineThrottleWaits } from './adapters.ts';
 import { createSyncMetrics, type SyncMetrics } from './metrics.ts';
 import { enqueueOperation, executeOperation, resumePausedOperations, submitOperation, type SubmitOperation } from './operations.ts';
 import { recordPullFailure, runPull, type PullJob } from './pull.ts';
@@ -297,7 +297,7 @@ export class SyncEngine {
     };
     try {
       const live = await this.adapters.get(p.tenant_id, p.connection_id);
-      const outcome = await runPull(this.o.db, live.adapter, job, profile, {
+      const outcome = await runPull(this.o.db, withInlineThrottleWaits(live.adapter), job, profile, {
         keepGoing: () => performance.now() - started < budget,
         onRecords: (entity, n) => this.metrics.recordsPulled.inc({ entity }, n),
         onDeadLetter: (_entity, kind) => this.metrics.deadLetters.inc({ source: 'pull', kind }),
