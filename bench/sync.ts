@@ -162,20 +162,28 @@ async function dropDatabase(name: string): Promise<void> {
   databases.delete(name);
 }
 
+const stopping = new WeakMap<ChildProcess, Promise<void>>();
+
+/** SIGTERM (once: a second one would cut the worker's clean shutdown short), SIGKILL after the grace time. */
 function killWorker(child: ChildProcess, graceMs = 5_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) {
     children.delete(child);
     return Promise.resolve();
   }
-  return new Promise((resolve) => {
-    const hard = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => {
-      clearTimeout(hard);
-      children.delete(child);
-      resolve();
+  let done = stopping.get(child);
+  if (!done) {
+    done = new Promise((resolve) => {
+      const hard = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.once('exit', () => {
+        clearTimeout(hard);
+        children.delete(child);
+        resolve();
+      });
+      child.kill('SIGTERM');
     });
-    child.kill('SIGTERM');
-  });
+    stopping.set(child, done);
+  }
+  return done;
 }
 
 async function cleanup(): Promise<void> {
@@ -397,6 +405,7 @@ async function runPhase(spec: PhaseSpec, template: string): Promise<PhaseResult>
       const { done, records } = r.rows[0]!;
       const elapsed = performance.now() - t0;
       if (done >= CONNECTIONS) break;
+      if (cleaning) throw new Error('interrupted');
       const dead = workers.find((c) => c.exitCode !== null || c.signalCode !== null);
       if (dead) throw new Error(`a worker process exited early (code ${dead.exitCode}, signal ${dead.signalCode}); its last lines: ${[...warnings.keys()].slice(-5).join(' | ')}`);
       if (elapsed > TIMEOUT_MS) {
