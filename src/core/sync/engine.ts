@@ -14,7 +14,7 @@ import { checkpointsFor, connectionCounts, getDeadLetter, getOperation, type Che
 import { AppError } from '../errors.ts';
 import type { Connection } from '../model/index.ts';
 import { ENTITIES, type Capability, type Entity, type SecretBox, type SyncProfile, type Throttle } from '../ports.ts';
-import { AdapterCache } from './adapters.ts';
+import { AdapterCache, withInlineThrottleWaits } from './adapters.ts';
 import { createSyncMetrics, type SyncMetrics } from './metrics.ts';
 import { enqueueOperation, executeOperation, resumePausedOperations, submitOperation, type SubmitOperation } from './operations.ts';
 import { recordPullFailure, runPull, type PullJob } from './pull.ts';
@@ -162,7 +162,7 @@ export class SyncEngine {
       .execute();
     const { rows: busy } = await sql<{ queue_name: string }>`
       SELECT DISTINCT queue_name FROM graphile_worker.jobs
-      WHERE task_identifier = 'pull' AND queue_name IS NOT NULL AND attempts < max_attempts`.execute(this.o.db);
+      WHERE task_identifier = 'pull' AND queue_name IS NOT NULL AND (locked_at IS NOT NULL OR attempts < max_attempts)`.execute(this.o.db);
     const queued = new Set(busy.map((r) => r.queue_name));
     let n = 0;
     for (const c of rows) {
@@ -318,7 +318,7 @@ export class SyncEngine {
     };
     try {
       const live = await this.adapters.get(p.tenant_id, p.connection_id);
-      const outcome = await runPull(this.o.db, live.adapter, job, profile, {
+      const outcome = await runPull(this.o.db, withInlineThrottleWaits(live.adapter), job, profile, {
         keepGoing: () => performance.now() - started < budget,
         onRecords: (entity, n) => this.metrics.recordsPulled.inc({ entity }, n),
         onDeadLetter: (_entity, kind) => this.metrics.deadLetters.inc({ source: 'pull', kind }),

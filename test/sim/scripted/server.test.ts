@@ -153,6 +153,27 @@ describe('seeding and scripted changes', () => {
     expect(items[0]).toHaveProperty('currency', 'EUR');
     expect(sim.state.orders.get('100000002')!.currency).toBe('EUR');
   });
+
+  test('keys with data of their own see only theirs; the log names the key and the arrival time', async () => {
+    const sim = await start({ data: { orders: 2 }, dataByKey: { 'shop-a': { orders: 3 }, 'shop-b': { orders: 5, base: '2025-01-01T00:00:00Z' } } });
+    const list = async (key: string) => {
+      const res = await get(sim, '/orders?limit=100', { 'x-api-key': key });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as Page<SimOrder>).items;
+    };
+    expect((await list('shop-a')).map((o) => o.id)).toEqual(['100000001', '100000002', '100000003']);
+    expect((await list('shop-b')).map((o) => o.updated_at.slice(0, 4))).toEqual(['2025', '2025', '2025', '2025', '2025']);
+    expect(await list(KEY)).toHaveLength(2);
+    // A write lands in the writer's data only.
+    const cancel = await send(sim, 'POST', '/orders/100000001/cancel', {}, 'k1', { 'x-api-key': 'shop-a' });
+    expect(cancel.status).toBe(200);
+    expect(sim.state.dataFor('shop-a').orders.get('100000001')!.status).toBe('canceled');
+    expect(sim.state.dataFor('shop-b').orders.get('100000001')!.status).toBe('pending');
+    expect(sim.state.orders.get('100000001')!.status).toBe('pending');
+    expect(sim.state.log.map((r) => r.apiKey)).toEqual(['shop-a', 'shop-b', KEY, 'shop-a']);
+    const at = sim.state.log.map((r) => r.at!);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+  });
 });
 
 describe('auth', () => {

@@ -81,6 +81,8 @@ export interface ScriptedUpstreamOptions {
   clock?: () => number;
   /** Records to seed before listening. */
   data?: SeedCounts;
+  /** API keys with data of their own (`state.seedKey`), seeded before listening; they are valid keys too. */
+  dataByKey?: Record<string, SeedCounts>;
 }
 
 export interface ScriptedUpstream {
@@ -341,7 +343,7 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
 
   const run = async (c: Context<{ Bindings: HttpBindings }>, route: RouteName, handler: (req: SimRequest) => Outcome): Promise<Response> => {
     const idempotencyKey = c.req.header('idempotency-key') ?? null;
-    const rec: RequestRecord = { seq: state.log.length + 1, route, method: c.req.method, path: c.req.path, status: 0, idempotencyKey, fault: null };
+    const rec: RequestRecord = { seq: state.log.length + 1, route, method: c.req.method, path: c.req.path, status: 0, idempotencyKey, fault: null, apiKey: null, at: performance.now() };
     state.log.push(rec);
     state.calls.set(route, (state.calls.get(route) ?? 0) + 1);
     const isWrite = WRITE_ROUTES.has(route);
@@ -359,6 +361,7 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
 
     try {
       const apiKey = authenticate(c, route);
+      rec.apiKey = apiKey;
       let rate: number | null = null;
       const rl = config.rateLimit;
       const own = rl.routes[route];
@@ -447,21 +450,22 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
         to = t;
         after = { ms, key };
       }
-      const table = state.table(entity);
+      const data = state.dataFor(req.apiKey);
+      const table = data.table(entity);
       const page = table.page(from ?? -Infinity, to ?? Infinity, after, limit);
       const last = page.rows[page.rows.length - 1];
       return {
         status: 200,
         body: {
-          items: page.rows.map((r) => state.output(entity, r.key, r.data as SimRecordByEntity[E])),
+          items: page.rows.map((r) => data.output(entity, r.key, r.data as SimRecordByEntity[E])),
           next_page_token: page.more && last ? encodeToken([entity, from, to, last.ms, last.key]) : null,
           total: page.total,
         },
       };
     };
 
-  const orderOr404 = (id: string): SimOrder => {
-    const order = state.orders.get(id);
+  const orderOr404 = (data: SimState, id: string): SimOrder => {
+    const order = data.orders.get(id);
     if (!order) throw new SimHttpError(404, 'not_found', `order ${id} does not exist`);
     return order;
   };
@@ -480,24 +484,26 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
   on('GET', '/inventory', 'inventory.list', list('inventory'));
 
   on('PUT', '/inventory/:sku', 'inventory.set', (req) => {
+    const data = state.dataFor(req.apiKey);
     const sku = req.params.sku!;
     const body = parseBody(StockBody, req.body);
     const key = inventoryKey(sku, body.location);
-    const now = state.nowIso();
-    const level = state.inventory.get(key);
+    const now = data.nowIso();
+    const level = data.inventory.get(key);
     if (level) {
       level.quantity = body.quantity;
       level.updated_at = now;
-      state.inventory.put(key, level);
+      data.inventory.put(key, level);
     } else {
-      if (!state.products.has(sku)) throw new SimHttpError(404, 'not_found', `sku ${sku} does not exist`);
-      state.inventory.put(key, { sku, location: body.location, quantity: body.quantity, reserved: 0, updated_at: now });
+      if (!data.products.has(sku)) throw new SimHttpError(404, 'not_found', `sku ${sku} does not exist`);
+      data.inventory.put(key, { sku, location: body.location, quantity: body.quantity, reserved: 0, updated_at: now });
     }
-    return { status: 200, body: state.inventory.get(key), target: `inventory/${key}` };
+    return { status: 200, body: data.inventory.get(key), target: `inventory/${key}` };
   });
 
   on('POST', '/orders/:id/shipments', 'shipments.create', (req) => {
-    const order = orderOr404(req.params.id!);
+    const data = state.dataFor(req.apiKey);
+    const order = orderOr404(data, req.params.id!);
     const body = parseBody(ShipmentBody, req.body);
     if (order.status === 'canceled' || order.status === 'closed') throw new SimHttpError(422, 'invalid_state', `order ${order.id} is ${order.status}`);
     // Check every line before changing anything.
@@ -510,17 +516,17 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
       if (open(item) < line.qty) throw new SimHttpError(422, 'validation_failed', `line ${i} ships more than is open`, [{ path: `lines.${i}.qty`, message: `at most ${open(item)}` }]);
       return { item, qty: line.qty };
     });
-    const now = state.nowIso();
+    const now = data.nowIso();
     for (const p of plan) p.item.qty_shipped += p.qty;
     const shipment = {
-      id: state.newShipmentId(),
+      id: data.newShipmentId(),
       items: plan.map((p) => ({ item_id: p.item.id, sku: p.item.sku, qty: p.qty })),
       carrier: body.carrier ?? null,
       tracking_number: body.tracking_number ?? null,
       created_at: now,
     };
     const done = order.items.every((it) => it.qty_shipped + it.qty_canceled >= it.qty_ordered);
-    state.update('orders', order.id, (o) => {
+    data.update('orders', order.id, (o) => {
       o.shipments.push(shipment);
       o.status = done ? 'complete' : 'partially_shipped';
     }, now);
@@ -528,10 +534,11 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
   });
 
   on('PATCH', '/products/:sku', 'products.update', (req) => {
+    const data = state.dataFor(req.apiKey);
     const sku = req.params.sku!;
-    if (!state.products.has(sku)) throw new SimHttpError(404, 'not_found', `product ${sku} does not exist`);
+    if (!data.products.has(sku)) throw new SimHttpError(404, 'not_found', `product ${sku} does not exist`);
     const patch = parseBody(ProductPatch, req.body);
-    const product = state.update('products', sku, (p) => {
+    const product = data.update('products', sku, (p) => {
       if (patch.name !== undefined) p.name = patch.name;
       if (patch.description !== undefined) p.description = patch.description;
       if (patch.status !== undefined) p.status = patch.status;
@@ -542,9 +549,10 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
   });
 
   on('POST', '/orders', 'orders.create', (req) => {
+    const data = state.dataFor(req.apiKey);
     const body = parseBody(CreateOrderBody, req.body);
-    const id = state.newOrderId();
-    const now = state.nowIso();
+    const id = data.newOrderId();
+    const now = data.nowIso();
     let subtotal = 0;
     const items = body.items.map((it, i) => {
       const row = it.qty_ordered * toCents(it.price);
@@ -570,16 +578,17 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
       created_at: now,
       updated_at: now,
     };
-    state.orders.put(id, order);
+    data.orders.put(id, order);
     return { status: 201, body: order, target: `orders/${id}` };
   });
 
   on('POST', '/orders/:id/cancel', 'orders.cancel', (req) => {
-    const order = orderOr404(req.params.id!);
+    const data = state.dataFor(req.apiKey);
+    const order = orderOr404(data, req.params.id!);
     parseBody(CancelBody, req.body);
     if (order.status === 'canceled') throw new SimHttpError(422, 'invalid_state', `order ${order.id} is already canceled`);
     if (order.status === 'complete' || order.status === 'closed') throw new SimHttpError(422, 'invalid_state', `order ${order.id} is ${order.status} and cannot be canceled`);
-    const updated = state.update('orders', order.id, (o) => {
+    const updated = data.update('orders', order.id, (o) => {
       o.status = 'canceled';
       for (const it of o.items) it.qty_canceled = it.qty_ordered - it.qty_shipped;
     });
@@ -605,6 +614,10 @@ export async function startScriptedUpstream(options: ScriptedUpstreamOptions = {
   const limiter = new RateLimiter();
   const hangs = new Hangs();
   if (options.data) state.seed(options.data);
+  for (const [key, counts] of Object.entries(options.dataByKey ?? {})) {
+    state.seedKey(key, counts);
+    config.apiKeys.add(key);
+  }
   const app = createScriptedApp({ state, faults, config, limiter, hangs });
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s as Server));

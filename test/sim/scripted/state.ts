@@ -227,6 +227,10 @@ export interface RequestRecord {
   idempotencyKey: string | null;
   /** Set when a pre-handler fault answered instead of the route (e.g. 'error503'). */
   fault: string | null;
+  /** The API key the request authenticated as (null: not authenticated, e.g. a fault or a 401 answered first). */
+  apiKey?: string | null;
+  /** When it arrived, in `performance.now()` milliseconds (for rate measurements). */
+  at?: number;
 }
 
 export interface SeedCounts {
@@ -361,8 +365,31 @@ export class SimState {
   readonly #seq: Record<SimEntity, number> = { orders: 0, products: 0, inventory: 0 };
   #nextCreatedOrder = 900_000_001;
   #nextShipment = 1;
+  /** API keys with data of their own (see `seedKey`). */
+  readonly #partitions = new Map<string, SimState>();
 
   constructor(readonly clock: () => number = Date.now) {}
+
+  /**
+   * Gives `apiKey` data of its own, seeded like `seed` (the same deterministic records, so two keys may
+   * list the same ids): that key's lists and writes then see only its data. Keys without data of their
+   * own keep seeing this state's. Counters (calls, log, 429s, effects) stay here, over every key.
+   * @example state.seedKey('shop-1', { orders: 50 }); state.dataFor('shop-1').orders.size // 50
+   */
+  seedKey(apiKey: string, counts: SeedCounts): SimState {
+    let data = this.#partitions.get(apiKey);
+    if (!data) {
+      data = new SimState(this.clock);
+      this.#partitions.set(apiKey, data);
+    }
+    data.seed(counts);
+    return data;
+  }
+
+  /** The data `apiKey` sees: its own (after `seedKey`), else this state's. */
+  dataFor(apiKey: string): SimState {
+    return this.#partitions.size ? (this.#partitions.get(apiKey) ?? this) : this;
+  }
 
   table<E extends SimEntity>(entity: E): Table<SimRecordByEntity[E]> {
     return this[entity] as unknown as Table<SimRecordByEntity[E]>;
