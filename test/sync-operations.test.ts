@@ -217,11 +217,11 @@ describe('rejected writes', () => {
     expect((await status(gw, id)).open_dead_letters).toBe(0);
   });
 
-  test('a payload that does not validate is refused with 400 and never becomes an operation', async () => {
+  test('a payload that does not validate is refused with 422 (like every body that does not validate) and never becomes an operation', async () => {
     fx = await syncFixture({ sim: { rateLimit: false, data: DATA } });
     const { gw, sim, id } = fx;
     const res = await submitOp(gw, id, 'inventory.set', { sku: 'SKU-1', quantity: -1 }, 'bad-1');
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(422);
     expect((await res.json()).errors).toEqual([expect.objectContaining({ path: 'payload.quantity' })]);
     expect((await json(gw.call(`/v1/operations?connection_id=${id}`))).data).toEqual([]);
     expect(sim.state.attempts.size).toBe(0);
