@@ -8,7 +8,7 @@ import {
   expectMirrors,
   faultOnNth,
   liveWorkerProcesses,
-  spawnWorker,
+  trackWorkerProcesses,
   submitOp,
   syncFixture,
   waitFor,
@@ -19,19 +19,14 @@ import {
 } from './support/sync-harness.ts';
 
 let fx: SyncFixture | undefined;
-let workers: WorkerProcess[] = [];
+const processes = trackWorkerProcesses();
 afterEach(async () => {
-  await Promise.all(workers.map((w) => w.kill()));
-  workers = [];
+  await processes.killAll();
   await fx?.close();
   fx = undefined;
 });
 
-function worker(f: SyncFixture): WorkerProcess {
-  const w = spawnWorker(f.gw.tdb.url);
-  workers.push(w);
-  return w;
-}
+const worker = (f: SyncFixture): WorkerProcess => processes.spawn(f.gw.tdb.url);
 
 describe('a worker process killed mid-flight', () => {
   test('mid-pull: the next process resumes at the page that was in flight; every record once, every page committed once', { timeout: 60_000 }, async () => {

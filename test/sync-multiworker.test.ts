@@ -12,7 +12,7 @@ import {
   liveWorkerProcesses,
   maxInWindow,
   recordArrivals,
-  spawnWorker,
+  trackWorkerProcesses,
   submitOp,
   syncFixture,
   waitFor,
@@ -25,10 +25,11 @@ import {
 const REDIS_URL = process.env.REDIS_URL;
 
 let fx: SyncFixture | undefined;
-let workers: WorkerProcess[] = [];
+const processes = trackWorkerProcesses();
+const workers: WorkerProcess[] = [];
 afterEach(async () => {
-  await Promise.all(workers.map((w) => w.kill()));
-  workers = [];
+  await processes.killAll();
+  workers.length = 0;
   await fx?.close();
   fx = undefined;
 });
@@ -48,7 +49,7 @@ describe.skipIf(!REDIS_URL)('two worker processes sharing one database and one R
       async beforeConnect(gw) {
         // Both processes are up before there is any work, so the work is split between them.
         for (let i = 0; i < 2; i++) {
-          workers.push(spawnWorker(gw.tdb.url, { REDIS_URL: REDIS_URL!, SWITCHYARD_WORKERS: '1' }));
+          workers.push(processes.spawn(gw.tdb.url, { REDIS_URL: REDIS_URL!, SWITCHYARD_WORKERS: '1' }));
         }
         await waitFor('both worker processes to heart-beat', async () => (await liveWorkerProcesses(gw)).length === 2, 40_000, 100);
       },

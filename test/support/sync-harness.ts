@@ -350,6 +350,22 @@ export interface WorkerProcess {
 }
 
 /** Starts `node bin/switchyard.js worker` against the test database with the scripted adapter loaded. */
+/** Worker processes a test file starts, so one call can kill them all after each test. */
+export function trackWorkerProcesses(): { spawn(databaseUrl: string, env?: Record<string, string>): WorkerProcess; killAll(): Promise<void> } {
+  let live: WorkerProcess[] = [];
+  return {
+    spawn(databaseUrl, env = {}) {
+      const w = spawnWorker(databaseUrl, env);
+      live.push(w);
+      return w;
+    },
+    async killAll() {
+      await Promise.all(live.map((w) => w.kill()));
+      live = [];
+    },
+  };
+}
+
 export function spawnWorker(databaseUrl: string, env: Record<string, string> = {}): WorkerProcess {
   const child = spawn(process.execPath, ['bin/switchyard.js', 'worker'], {
     cwd: ROOT,
