@@ -168,6 +168,63 @@ export interface CancelOrderInput {
   reason?: string | null;
 }
 
+/**
+ * A marketplace listing to create or replace, already mapped to the target's vocabulary (for Amazon:
+ * attribute name to the Listings API value array). Flows build these from canonical products and a
+ * mapping profile; adapters never see the source channel.
+ */
+export interface ListingInput {
+  sku: string;
+  marketplace_id?: string | null;
+  product_type: string;
+  attributes: Record<string, unknown>;
+  /** Only an offer on an existing catalog item (matched by identifier), no catalog data. */
+  offer_only?: boolean;
+}
+
+/** A problem the upstream (or the adapter's own validation) reports for one item of a write. */
+export interface ItemIssue {
+  sku: string;
+  code: string;
+  message: string;
+  severity: 'error' | 'warning';
+  /** The attribute the issue is about, when the upstream says. */
+  attribute?: string | null;
+}
+
+/** The outcome of a write over many items: which went through, and what was said about the rest. */
+export interface BulkResult {
+  /** SKUs accepted without an error. */
+  accepted: string[];
+  issues: ItemIssue[];
+  /** The upstream's id for the bulk action (e.g. a feed id), when there is one. */
+  external_id?: string | null;
+}
+
+export interface OrderCommentInput {
+  order_external_id: string;
+  comment: string;
+  notify_customer?: boolean;
+}
+
+/** A store view (Magento) or marketplace: a scope that can supply its own titles, prices and currency. */
+export interface ChannelScope {
+  code: string;
+  name: string;
+  /** The group it belongs to (Magento website code), when the channel has one. */
+  parent_code?: string | null;
+  currency?: string | null;
+  locale?: string | null;
+}
+
+/** A catalog item found by identifier (EAN/UPC/GTIN/ISBN/ASIN) on a marketplace. */
+export interface CatalogMatch {
+  external_id: string;
+  title?: string | null;
+  product_type?: string | null;
+  marketplace_id?: string | null;
+}
+
 /** The upstream writes a channel may support; each maps to a capability. */
 export interface ChannelWrites {
   setStock?(input: SetStockInput, ctx: WriteContext): Promise<WriteResult>;
@@ -176,6 +233,13 @@ export interface ChannelWrites {
   createOrder?(input: OrderInput, ctx: WriteContext): Promise<WriteResult>;
   createShipment?(input: CreateShipmentInput, ctx: WriteContext): Promise<WriteResult>;
   cancelOrder?(input: CancelOrderInput, ctx: WriteContext): Promise<WriteResult>;
+  addOrderComment?(input: OrderCommentInput, ctx: WriteContext): Promise<WriteResult>;
+  /** Creates or replaces listings; the adapter picks single updates or a bulk feed by the size of the change. */
+  publishListings?(inputs: ListingInput[], ctx: WriteContext): Promise<BulkResult>;
+  /** Many stock levels in one go (a feed where the channel has one, else batched single writes). */
+  setStockBulk?(inputs: SetStockInput[], ctx: WriteContext): Promise<BulkResult>;
+  /** Many prices in one go, like setStockBulk. */
+  updatePriceBulk?(inputs: UpdatePriceInput[], ctx: WriteContext): Promise<BulkResult>;
 }
 
 /**
@@ -190,6 +254,14 @@ export interface ChannelAdapter {
   /** Upstream payload to canonical input; throws (AppError validation) for a record it cannot read. */
   normalize?<E extends Entity>(entity: E, record: RawRecord): NormalizedByEntity[E];
   writes?: ChannelWrites;
+  /** A fresh read of one record by its upstream id (notifications, flows); null when it does not exist. */
+  fetch?(entity: Entity, externalId: string): Promise<RawRecord | null>;
+  /** The scopes (store views, marketplaces) the connection can read and write. */
+  listScopes?(): Promise<ChannelScope[]>;
+  /** Checks a listing against the target's own rules (e.g. a product type schema) before anything is sent. */
+  validateListing?(input: ListingInput): Promise<ItemIssue[]>;
+  /** Finds catalog items by identifier, to match a product to an existing marketplace item. */
+  lookupCatalog?(identifier: { type: 'EAN' | 'UPC' | 'GTIN' | 'ISBN' | 'ASIN' | 'JAN'; value: string }, marketplaceId?: string | null): Promise<CatalogMatch[]>;
 }
 
 /** How a channel wants to be pulled. */

@@ -325,10 +325,13 @@ class ScriptedHttpClient {
     const timeout = this.#ctx.settings.timeout_ms;
     let res: Response;
     let text: string;
+    const started = performance.now();
     try {
       res = await fetch(url, { method: c.method, headers, body: c.body === undefined ? undefined : JSON.stringify(c.body), signal: AbortSignal.timeout(timeout) });
       text = await res.text();
+      this.#ctx.onUpstreamCall?.({ operation: c.op, status: res.status, durationMs: performance.now() - started });
     } catch (err) {
+      this.#ctx.onUpstreamCall?.({ operation: c.op, status: null, durationMs: performance.now() - started });
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
       const why = timedOut ? `timed out after ${timeout} ms` : `failed: ${err instanceof Error ? String((err as { cause?: unknown }).cause ?? err.message) : 'network error'}`;
       throw new AppError('upstream_unavailable', `${CHANNEL} ${c.op} ${why}`, { cause: err });
