@@ -34,3 +34,42 @@ export class AdapterRegistry {
 export function defaultRegistry(): AdapterRegistry {
   return new AdapterRegistry([]);
 }
+
+/**
+ * How an API2Cart `account.cart.add` body becomes a connection of a channel: its cart_id, and which of
+ * the document's AccountCartAdd fields fill which settings and credentials. `fixed` values are added
+ * as they are; `regions` turns an AWS region name into the channel's region setting.
+ */
+export interface Api2CartCart {
+  cartId: string;
+  cartName: string;
+  channel: string;
+  settings: Record<string, string>;
+  credentials: Record<string, string>;
+  fixedCredentials?: Record<string, string>;
+  listSettings?: Record<string, string>;
+}
+
+export const API2CART_CARTS: Api2CartCart[] = [
+  {
+    cartId: 'Magento2Api',
+    cartName: 'Magento 2 (REST API)',
+    channel: 'magento',
+    settings: { store_url: 'base_url' },
+    credentials: {
+      magento_consumer_key: 'consumer_key',
+      magento_consumer_secret: 'consumer_secret',
+      magento_access_token: 'access_token',
+      magento_token_secret: 'access_token_secret',
+    },
+    fixedCredentials: { type: 'oauth1' },
+  },
+  {
+    cartId: 'AmazonSP',
+    cartName: 'Amazon SP-API',
+    channel: 'amazon',
+    settings: { amazon_seller_id: 'seller_id', amazon_sp_aws_region: 'region' },
+    credentials: { amazon_sp_client_id: 'client_id', amazon_sp_client_secret: 'client_secret', amazon_sp_refresh_token: 'refresh_token' },
+    listSettings: { marketplace_ids: 'marketplace_ids' },
+  },
+];
