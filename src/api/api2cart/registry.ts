@@ -42,12 +42,13 @@ export const MAX_COUNT = 250;
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off', '']);
 
-function paramSchema(type: ParamSpec[1], fromQuery: boolean): z.ZodType {
+function paramSchema(type: ParamSpec[1]): z.ZodType {
   switch (type) {
     case 'integer':
     case 'number': {
       const n = type === 'integer' ? z.number().int() : z.number();
-      return fromQuery ? z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), n) : z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), n);
+      // Query values are strings; JSON clients also send numbers as strings.
+      return z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), n);
     }
     case 'boolean':
       return z.preprocess((v) => {
@@ -70,8 +71,8 @@ function paramSchema(type: ParamSpec[1], fromQuery: boolean): z.ZodType {
 export function buildParamSchema(spec: MethodSpec): z.ZodType<Params> {
   const shape: Record<string, z.ZodType> = {};
   for (const [name, type, required, ...rest] of spec.params ?? []) {
-    let s = paramSchema(type, spec.transport === 'query');
-    if (name === 'count') s = paramSchema('integer', true).pipe(z.number().int().min(0));
+    let s = paramSchema(type);
+    if (name === 'count') s = paramSchema('integer').pipe(z.number().int().min(0));
     if (rest.length > 0 && rest[0] !== undefined && rest[0] !== null) s = s.optional().default(rest[0] as never);
     else if (!required) s = s.optional();
     shape[name] = s;
@@ -106,7 +107,7 @@ export class MethodRegistry {
   parse(method: RegisteredMethod, raw: Params): Params {
     const res = method.schema.safeParse(raw);
     if (!res.success) {
-      const missing = res.error.issues.find((i) => i.code === 'invalid_type' && i.input === undefined);
+      const missing = res.error.issues.find((i) => i.path.length === 1 && raw[String(i.path[0])] === undefined);
       if (missing) throw new A2cError(A2C.REQUIRED_PARAMETER, `Required parameter '${String(missing.path[0])}' is not specified.`);
       const detail = res.error.issues.map((i) => `${i.path.join('.') || 'parameters'}: ${i.message}`).join('; ');
       throw new A2cError(A2C.INCORRECT_PARAMETERS, `Incorrect parameters for ${method.name}: ${detail}.`);

@@ -4,18 +4,18 @@ import { createHash } from 'node:crypto';
 import type { OperationKind, OperationRow } from '../../../store/sync.ts';
 import { getProduct } from '../../../store/catalog.ts';
 import { A2C, A2cError, notSupported } from '../codes.ts';
-import type { MethodContext, MethodRegistry, Params } from '../registry.ts';
+import { a2cMethods, type MethodContext, type MethodRegistry, type Params } from '../registry.ts';
 import { connectionOf, notFoundIn, requireParam } from './common.ts';
 
 /** How long a write waits for its operation before answering with what is known (as REST does). */
-export const A2C_WRITE_WAIT_MS = 3_000;
+export const a2cWriteWait = { ms: 3_000 };
 
 /** Submits an operation (the same key and payload return the first one) and waits a little for it. */
 export async function submitAndWait(ctx: MethodContext, kind: OperationKind, payload: Record<string, unknown>, idempotencyKey: string): Promise<OperationRow> {
   const con = connectionOf(ctx);
   const { op, created } = await ctx.deps.engine.submit({ tenantId: ctx.tenantId, connectionId: con.id, kind, payload, idempotencyKey });
   ctx.log.info({ operation_id: op.id, kind, replayed_request: !created }, 'API2Cart write submitted');
-  const done = await ctx.deps.engine.waitForOperation(ctx.tenantId, op.id, A2C_WRITE_WAIT_MS);
+  const done = await ctx.deps.engine.waitForOperation(ctx.tenantId, op.id, a2cWriteWait.ms);
   if (done.state === 'failed') throw new A2cError(A2C.STORE_ERROR, `The store refused the change: ${done.last_error ?? 'unknown reason'}`);
   return done;
 }
@@ -30,7 +30,9 @@ const UNSUPPORTED_PRODUCT_FIELDS = ['sku', 'special_price', 'cost_price', 'incre
 
 async function updateSku(ctx: MethodContext, method: string, p: Params, target: { externalId: string | null; sku: string; currency: string }): Promise<number> {
   const con = connectionOf(ctx);
-  const unsupported = UNSUPPORTED_PRODUCT_FIELDS.filter((k) => p[k] !== undefined && !(k === 'sku' && p[k] === target.sku));
+  // Parameters the document defaults (weight=0, increase_quantity=0, ...) count only when sent otherwise.
+  const defaults = new Map((a2cMethods.specs[method]?.params ?? []).map(([name, , , d]) => [name, d]));
+  const unsupported = UNSUPPORTED_PRODUCT_FIELDS.filter((k) => p[k] !== undefined && p[k] !== defaults.get(k) && !(k === 'sku' && p[k] === target.sku));
   if (unsupported.length) throw notSupported(method, `cannot change ${unsupported.join(', ')} here: name, description, status, price and quantity are supported`);
   const ops: [OperationKind, Record<string, unknown>][] = [];
   const fields: Record<string, unknown> = {};
