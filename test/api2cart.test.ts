@@ -83,7 +83,7 @@ describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
     storeKey = con.store_key;
     otherStoreKey = (await seedConnection(gw.tdb.db, gw.b.id)).store_key;
     const ref = { tenantId: gw.a.id, connectionId: con.id, channel: 'a2cwrite' };
-    await upsertProducts(gw.tdb.db, ref, [...Array.from({ length: 12 }, (_, i) => productInput(i)), productInput(100, 3)]);
+    await upsertProducts(gw.tdb.db, ref, [...Array.from({ length: 12 }, (_, i) => productInput(i)), { ...productInput(100, 3), category_ids: ['CAT-2'] }]);
     await upsertInventory(gw.tdb.db, ref, Array.from({ length: 12 }, (_, i) => inventoryInput(i)));
     await upsertCustomers(gw.tdb.db, ref, Array.from({ length: 5 }, (_, i) => customerInput(i)));
     await upsertOrders(gw.tdb.db, ref, Array.from({ length: 15 }, (_, i) => orderInput(i + 1)));
@@ -210,6 +210,35 @@ describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
     expect(v1.result.children).toHaveLength(2);
     const v2 = await call('product.child_item.list', { count: 250, page_cursor: v1.pagination!.next! });
     expect((v2.result.children as unknown[]).length).toBe(12 + 3 - 2);
+  });
+
+  test('product filters: product_ids, since_id, category_id, find_value; list and count agree', async () => {
+    const all = (await call('product.list', { count: 250, params: 'id,name,categories_ids' })).result.product as { id: string; name: string }[];
+    const ids = all.slice(2, 5).map((x) => x.id);
+    const byIds = await call('product.list', { product_ids: ids.join(','), params: 'id' });
+    expect((byIds.result.product as { id: string }[]).map((x) => x.id)).toEqual(ids);
+    expect(byIds.result.products_count).toBe(3);
+    const since = await call('product.list', { since_id: all[10]!.id, params: 'id', count: 1 });
+    expect(since.result.products_count).toBe(2);
+    expect((since.result.product as { id: string }[])[0]!.id).toBe(all[11]!.id);
+    expect(since.pagination!.next).not.toBeNull();
+    const found = await call('product.list', { find_value: 'product 1', params: 'name' });
+    expect((found.result.product as { name: string }[]).map((x) => x.name).sort()).toEqual(['Product 1', 'Product 10', 'Product 100', 'Product 11']);
+    expect((await call('product.count', { find_value: 'product 1' })).result.products_count).toBe(4);
+    const polo = ((await call('category.list', { params: 'id,name' })).result.category as { id: string; name: string }[]).find((c) => c.name === 'Polo')!;
+    const inPolo = await call('product.list', { category_id: polo.id, params: 'id,categories_ids' });
+    expect(inPolo.result.product).toEqual([{ id: all.find((x) => x.name === 'Product 100')!.id, categories_ids: [polo.id] }]);
+    expect((await call('product.count', { category_id: polo.id })).result.products_count).toBe(1);
+    expect(await call('product.list', { status: 'sideways' })).toMatchObject({ return_code: 109 });
+  });
+
+  test('error answers keep the envelope of the document', async () => {
+    for (const [method, params] of [['product.info', { id: 'prd_nope' }], ['order.info', { id: 'ord_nope' }], ['product.list', { count: 999 }], ['customer.info', {}]] as const) {
+      const body = await checked(method, params);
+      expect(body.return_code).toBeGreaterThan(0);
+      expect(body.result).toEqual({});
+    }
+    expect((await call('customer.info', {})).return_code).toBe(114);
   });
 
   test('params, exclude and response_fields choose the fields', async () => {

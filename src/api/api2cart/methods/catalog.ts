@@ -9,13 +9,23 @@ import { A2C, A2cError } from '../codes.ts';
 import { selectFields } from '../fields.ts';
 import { toA2cCategory, toA2cChild, toA2cProduct, toA2cVariantProduct } from '../map.ts';
 import type { MethodContext, MethodRegistry, Params } from '../registry.ts';
-import { BY_ID, connectionOf, levelsBySku, notFoundIn, pageOf, pagination, parseA2cDate, requireParam, scopeFilters } from './common.ts';
+import { BY_ID, connectionOf, filtered, levelsBySku, listParam, notFoundIn, pageOf, pagination, parseA2cDate, requireParam, scopeFilters } from './common.ts';
+
+/** Upstream category ids of the connection -> our category ids, for categories_ids in and out. */
+async function categoryIds(ctx: MethodContext): Promise<{ ours: Map<string, string>; upstream: Map<string, string> }> {
+  const rows = await ctx.deps.db.selectFrom('categories').select(['id', 'external_id']).where('tenant_id', '=', ctx.tenantId).where('connection_id', '=', connectionOf(ctx).id).execute();
+  return { ours: new Map(rows.map((r) => [r.external_id, r.id])), upstream: new Map(rows.map((r) => [r.id, r.external_id])) };
+}
 
 async function productsA2c(ctx: MethodContext, products: Product[], p: Params): Promise<Record<string, unknown>[]> {
   const con = connectionOf(ctx);
   const skus = products.flatMap((x) => x.variants.map((v) => v.sku));
   const levels = await levelsBySku(ctx.deps.db, ctx.tenantId, con.id, skus);
-  return products.map((x) => selectFields(toA2cProduct(x, x.variants.flatMap((v) => levels.get(v.sku) ?? [])), p.params, p.exclude));
+  const cats = products.some((x) => x.category_ids.length) ? (await categoryIds(ctx)).ours : new Map<string, string>();
+  return products.map((x) => {
+    const a2c = toA2cProduct({ ...x, category_ids: x.category_ids.map((c) => cats.get(c) ?? c) }, x.variants.flatMap((v) => levels.get(v.sku) ?? []));
+    return selectFields(a2c, p.params, p.exclude);
+  });
 }
 
 async function productOf(ctx: MethodContext, id: string): Promise<Product> {
@@ -27,22 +37,61 @@ async function productOf(ctx: MethodContext, id: string): Promise<Product> {
 
 const STATUS: Record<string, Product['status']> = { enabled: 'active', active: 'active', disabled: 'inactive', inactive: 'inactive' };
 
-function productFilters(ctx: MethodContext, p: Params) {
-  return { ...scopeFilters(ctx, p), sku: typeof p.sku === 'string' ? p.sku : undefined, status: typeof p.status === 'string' ? STATUS[p.status] : undefined };
+/**
+ * product.list/count filters: the store's (connection, dates, sku, status) and the rest (product_ids,
+ * since_id, category_id/categories_ids, brand_name, find_value/find_where) as SQL for the count and
+ * as a predicate over the store's pages.
+ */
+async function productFilters(ctx: MethodContext, p: Params) {
+  const base = { ...scopeFilters(ctx, p), sku: typeof p.sku === 'string' ? p.sku : undefined, status: typeof p.status === 'string' ? STATUS[p.status] : undefined };
+  if (typeof p.status === 'string' && !base.status) throw new A2cError(A2C.INCORRECT_PARAMETERS, `Incorrect parameters: status "${p.status.slice(0, 40)}" is not enabled or disabled.`);
+  const extra = [];
+  const preds: ((x: Product) => boolean)[] = [];
+  if (base.sku) extra.push(sql<SqlBool>`(products.sku = ${base.sku} OR EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = products.id AND v.sku = ${base.sku}))`);
+  if (base.status) extra.push(sql<SqlBool>`products.status = ${base.status}`);
+  const ids = listParam(p, 'product_ids');
+  if (ids.length) {
+    extra.push(sql<SqlBool>`products.id = ANY(${ids})`);
+    preds.push((x) => ids.includes(x.id));
+  }
+  if (typeof p.since_id === 'string' && p.since_id) {
+    const since = p.since_id;
+    extra.push(sql<SqlBool>`products.id > ${since}`);
+    preds.push((x) => x.id > since);
+  }
+  const catIds = [...listParam(p, 'categories_ids'), ...listParam(p, 'category_id')];
+  if (catIds.length) {
+    const { upstream } = await categoryIds(ctx);
+    const wanted = catIds.map((c) => upstream.get(c) ?? c);
+    extra.push(sql<SqlBool>`products.category_ids ?| ${wanted}::text[]`);
+    preds.push((x) => x.category_ids.some((c) => wanted.includes(c)));
+  }
+  if (typeof p.brand_name === 'string' && p.brand_name) {
+    const brand = p.brand_name;
+    extra.push(sql<SqlBool>`products.brand = ${brand}`);
+    preds.push((x) => x.brand === brand);
+  }
+  if (typeof p.find_value === 'string' && p.find_value) {
+    const value = p.find_value.toLowerCase();
+    const where = typeof p.find_where === 'string' && p.find_where ? p.find_where : 'name';
+    if (where === 'name') {
+      extra.push(sql<SqlBool>`lower(products.title) LIKE ${'%' + value.replace(/[%_\\]/g, '\\$&') + '%'}`);
+      preds.push((x) => x.title.toLowerCase().includes(value));
+    } else if (where === 'sku' || where === 'model') {
+      extra.push(sql<SqlBool>`lower(products.sku) = ${value}`);
+      preds.push((x) => (x.identifiers.sku ?? '').toLowerCase() === value);
+    } else throw new A2cError(A2C.INCORRECT_PARAMETERS, `Incorrect parameters: find_where "${where.slice(0, 40)}" is not name, sku or model.`);
+  }
+  const keep = preds.length ? (x: Product) => preds.every((f) => f(x)) : null;
+  return { base, extra, keep };
 }
 
 async function productList(ctx: MethodContext, p: Params) {
-  const f = productFilters(ctx, p);
-  const { items, next } = await pageOf(p, (cursor, limit) => listProducts(ctx.deps.db, ctx.tenantId, f, BY_ID, cursor, limit));
-  const total = await countRows(ctx.deps.db, ctx.tenantId, 'products', f, productExtra(f));
+  const { base, extra, keep } = await productFilters(ctx, p);
+  const fetch = filtered<Product>((cursor, limit) => listProducts(ctx.deps.db, ctx.tenantId, base, BY_ID, cursor, limit), keep);
+  const { items, next } = await pageOf(p, fetch);
+  const total = await countRows(ctx.deps.db, ctx.tenantId, 'products', base, extra);
   return { result: { products_count: total, product: await productsA2c(ctx, items, p) }, pagination: pagination(next) };
-}
-
-function productExtra(f: { sku?: string | undefined; status?: string | undefined }) {
-  const extra = [];
-  if (f.sku) extra.push(sql<SqlBool>`(products.sku = ${f.sku} OR EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = products.id AND v.sku = ${f.sku}))`);
-  if (f.status) extra.push(sql<SqlBool>`products.status = ${f.status}`);
-  return extra;
 }
 
 async function productFind(ctx: MethodContext, p: Params) {
@@ -116,8 +165,8 @@ export function registerCatalogMethods(r: MethodRegistry): void {
     return { result: (await productsA2c(ctx, [product], p))[0] };
   });
   r.register('product.count', async (ctx, p) => {
-    const f = productFilters(ctx, p);
-    return { result: { products_count: await countRows(ctx.deps.db, ctx.tenantId, 'products', f, productExtra(f)) } };
+    const { base, extra } = await productFilters(ctx, p);
+    return { result: { products_count: await countRows(ctx.deps.db, ctx.tenantId, 'products', base, extra) } };
   });
   r.register('product.find', productFind);
 

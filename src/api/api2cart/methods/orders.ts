@@ -2,7 +2,6 @@
 // /v1/customers; writes (order.update, order.shipment.add) through the idempotent operations.
 import { createHash } from 'node:crypto';
 import { sql, type SqlBool } from 'kysely';
-import { decodeCursor, encodeCursor } from '../../../store/paging.ts';
 import type { Order } from '../../../core/model/index.ts';
 import { countRows, orderStatuses } from '../../../store/api2cart.ts';
 import { getCustomer, getOrder, getShipment, listCustomers, listOrders, listShipments } from '../../../store/orders.ts';
@@ -10,7 +9,7 @@ import { A2C, A2cError, notSupported } from '../codes.ts';
 import { selectFields } from '../fields.ts';
 import { toA2cCustomer, toA2cOrder, toA2cShipment } from '../map.ts';
 import type { MethodContext, MethodRegistry, Params } from '../registry.ts';
-import { BY_ID, connectionOf, notFoundIn, pageOf, pagination, requireParam, scopeFilters } from './common.ts';
+import { BY_ID, connectionOf, filtered, notFoundIn, pageOf, pagination, requireParam, scopeFilters } from './common.ts';
 import { submitAndWait } from './writes.ts';
 
 type OrderWithShipments = Awaited<ReturnType<typeof getOrder>>;
@@ -50,33 +49,15 @@ function orderFilters(ctx: MethodContext, p: Params) {
   const numbers = typeof p.order_ids === 'string' ? p.order_ids.split(',').filter(Boolean) : [];
   if (numbers.length) extra.push(sql<SqlBool>`orders.order_number = ANY(${numbers})`);
   if (typeof p.fulfillment_channel === 'string' && ['merchant', 'marketplace'].includes(p.fulfillment_channel)) extra.push(sql<SqlBool>`orders.fulfillment_channel = ${p.fulfillment_channel}`);
+  if (typeof p.since_id === 'string' && p.since_id) extra.push(sql<SqlBool>`orders.id > ${p.since_id}`);
   return { base, extra };
 }
 
-/** Orders through the store's list, with the filters the store lacks applied as SQL on the count and in memory on the page. */
+/** Orders through the store's list; the filters it lacks narrow the pages here and the count in SQL. */
 async function orderPage(ctx: MethodContext, p: Params) {
   const { base, extra } = orderFilters(ctx, p);
-  const keep = orderPredicate(p);
-  const { items, next } = await pageOf(p, async (cursor, limit) => {
-    if (extra.length === 0) return listOrders(ctx.deps.db, ctx.tenantId, base, BY_ID, cursor, limit);
-    // Filtered lists walk the store's pages and keep the matches, so paging stays keyset.
-    const data: Order[] = [];
-    let c = cursor;
-    for (;;) {
-      const page = await listOrders(ctx.deps.db, ctx.tenantId, base, BY_ID, c, 250);
-      for (const o of page.data) {
-        if (!keep(o)) continue;
-        data.push(o);
-        if (data.length === limit) {
-          const last = o;
-          const more = page.data.indexOf(o) < page.data.length - 1 || page.next_cursor !== null;
-          return { data, next_cursor: more ? encodeCursor({ s: 'id', v: null, id: last.id }) : null };
-        }
-      }
-      if (!page.next_cursor) return { data, next_cursor: null };
-      c = decodeCursor(page.next_cursor, BY_ID);
-    }
-  });
+  const fetch = filtered<Order>((cursor, limit) => listOrders(ctx.deps.db, ctx.tenantId, base, BY_ID, cursor, limit), extra.length ? orderPredicate(p) : null);
+  const { items, next } = await pageOf(p, fetch);
   const total = await countRows(ctx.deps.db, ctx.tenantId, 'orders', base, extra);
   return { items, next, total };
 }
@@ -89,7 +70,9 @@ function orderPredicate(p: Params): (o: Order) => boolean {
   const ids = new Set(typeof p.ids === 'string' ? p.ids.split(',').filter(Boolean) : []);
   const numbers = new Set(typeof p.order_ids === 'string' ? p.order_ids.split(',').filter(Boolean) : []);
   const fc = typeof p.fulfillment_channel === 'string' && ['merchant', 'marketplace'].includes(p.fulfillment_channel) ? p.fulfillment_channel : undefined;
+  const since = typeof p.since_id === 'string' && p.since_id ? p.since_id : undefined;
   return (o) =>
+    (!since || o.id > since) &&
     (statusIds.size === 0 || statusIds.has(o.channel_status)) &&
     (!email || (o.customer.email ?? '').toLowerCase() === email) &&
     (!customer || o.customer.customer_id === customer) &&
