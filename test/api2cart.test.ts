@@ -270,7 +270,7 @@ describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
     expect(await call('order.list', { created_from: 'yesterday' })).toMatchObject({ return_code: 109 });
   });
 
-  test('product.update creates an operation; the same request again does not create another', async () => {
+  test('product.update creates operations; a retry with the same idempotency_key creates no more', async () => {
     const products = await call('product.list', { count: 1, params: 'id' });
     const id = (products.result.product as { id: string }[])[0]!.id;
     const body = await checked('product.update', { id, name: 'Renamed', price: 12.5, quantity: 7 });
@@ -281,8 +281,15 @@ describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
       ['price.update', { sku: 'SKU-0', price: { amount: '12.50', currency: 'EUR' } }],
       ['inventory.set', { sku: 'SKU-0', quantity: 7, location_id: null }],
     ]);
-    await call('product.update', { id, name: 'Renamed', price: 12.5, quantity: 7 });
-    expect(await gw.tdb.db.selectFrom('operations').select('id').where('connection_id', '=', connectionId).execute()).toHaveLength(3);
+    const count = async () => (await gw.tdb.db.selectFrom('operations').select('id').where('connection_id', '=', connectionId).execute()).length;
+    // The same change again, without a key, is a new change (price 12.5 -> 13 -> 12.5 must reach the store).
+    await call('product.update', { id, price: 12.5 });
+    expect(await count()).toBe(4);
+    await call('product.update', { id, price: 13, idempotency_key: 'k-1' });
+    await call('product.update', { id, price: 13, idempotency_key: 'k-1' });
+    expect(await count()).toBe(5);
+    // The same key with another body is refused, as on /v1.
+    expect(await call('product.update', { id, price: 14, idempotency_key: 'k-1' })).toMatchObject({ return_code: 113 });
     expect(await call('product.update', { id, sku: 'NEW-SKU' })).toMatchObject({ return_code: 109 });
     expect(await call('product.update', { id: 'prd_nope', name: 'x' })).toMatchObject({ return_code: 112 });
     const variants = await call('product.variant.list', { count: 1, params: 'id' });

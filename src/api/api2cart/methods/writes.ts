@@ -1,6 +1,6 @@
 // Writes: product.update and product.variant.update become the same idempotent operations as
 // POST /v1/connections/{id}/operations (product.update, price.update, inventory.set).
-import { createHash } from 'node:crypto';
+import { ulid } from '../../../core/ids.ts';
 import type { OperationKind, OperationRow } from '../../../store/sync.ts';
 import { getProduct } from '../../../store/catalog.ts';
 import { A2C, A2cError, notSupported } from '../codes.ts';
@@ -20,16 +20,20 @@ export async function submitAndWait(ctx: MethodContext, kind: OperationKind, pay
   return done;
 }
 
-function keyFor(method: string, part: string, connectionId: string, p: Params, body: unknown): string {
-  if (typeof p.idempotency_key === 'string' && p.idempotency_key) return `a2c:${p.idempotency_key}:${part}`;
-  return `a2c:${method}:${part}:${createHash('sha256').update(JSON.stringify([connectionId, body])).digest('hex').slice(0, 40)}`;
+/**
+ * The operation key of one part of an update: from the client's idempotency_key when sent (a retry maps
+ * to the same operations), else new. Not derived from the body: setting a price to 10, then 12, then 10
+ * again is three changes, not a replay of the first.
+ */
+function keyFor(method: string, part: string, p: Params): string {
+  if (typeof p.idempotency_key === 'string' && p.idempotency_key) return `a2c:${p.idempotency_key.slice(0, 200)}:${part}`;
+  return `a2c:${method}:${part}:${ulid()}`;
 }
 
 const STATUS: Record<string, 'active' | 'inactive'> = { enabled: 'active', active: 'active', disabled: 'inactive', inactive: 'inactive' };
 const UNSUPPORTED_PRODUCT_FIELDS = ['sku', 'special_price', 'cost_price', 'increase_quantity', 'reduce_quantity', 'categories_ids', 'weight', 'tier_prices', 'short_description', 'meta_title', 'meta_description', 'seo_url'];
 
 async function updateSku(ctx: MethodContext, method: string, p: Params, target: { externalId: string | null; sku: string; currency: string }): Promise<number> {
-  const con = connectionOf(ctx);
   // Parameters the document defaults (weight=0, increase_quantity=0, ...) count only when sent otherwise.
   const defaults = new Map((a2cMethods.specs[method]?.params ?? []).map(([name, , , d]) => [name, d]));
   const unsupported = UNSUPPORTED_PRODUCT_FIELDS.filter((k) => p[k] !== undefined && p[k] !== defaults.get(k) && !(k === 'sku' && p[k] === target.sku));
@@ -53,7 +57,7 @@ async function updateSku(ctx: MethodContext, method: string, p: Params, target: 
     ops.push(['inventory.set', { sku: target.sku, quantity: p.quantity, location_id: typeof p.warehouse_id === 'string' ? p.warehouse_id : null }]);
   }
   if (ops.length === 0) throw new A2cError(A2C.REQUIRED_PARAMETER, 'Required parameter is not specified: send at least one of name, description, status, price, quantity.');
-  for (const [kind, payload] of ops) await submitAndWait(ctx, kind, payload, keyFor(method, kind, con.id, p, payload));
+  for (const [kind, payload] of ops) await submitAndWait(ctx, kind, payload, keyFor(method, kind, p));
   return 1;
 }
 
