@@ -205,6 +205,26 @@ describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
     expect(seen).toHaveLength(15);
     expect(new Set(seen).size).toBe(15);
     expect(await call('order.list', { page_cursor: 'garbage' })).toMatchObject({ return_code: 109 });
+    // sort_by/sort_direction, paged by cursor too: newest first, all of them once.
+    const newest: string[] = [];
+    let desc = await call('order.list', { count: 6, params: 'order_id', sort_by: 'create_at', sort_direction: 'desc' });
+    newest.push(...(desc.result.order as { order_id: string }[]).map((o) => o.order_id));
+    while (desc.pagination?.next) {
+      desc = await call('order.list', { count: 6, params: 'order_id', sort_by: 'create_at', sort_direction: 'desc', page_cursor: desc.pagination.next });
+      newest.push(...(desc.result.order as { order_id: string }[]).map((o) => o.order_id));
+    }
+    expect(newest).toEqual(Array.from({ length: 15 }, (_, i) => `10000${15 - i}`));
+    // A cursor belongs to its sort.
+    const asc = await call('order.list', { count: 2, params: 'order_id' });
+    expect(await call('order.list', { sort_direction: 'desc', sort_by: 'create_at', page_cursor: asc.pagination!.next! })).toMatchObject({ return_code: 109 });
+    expect(await call('order.list', { sort_by: 'colour' })).toMatchObject({ return_code: 109 });
+    // Filtered (status) and sorted.
+    const shipped = await call('order.list', { order_status: 'complete', params: 'order_id', sort_by: 'create_at', sort_direction: 'desc', count: 2 });
+    expect((shipped.result.order as { order_id: string }[]).map((o) => o.order_id)).toEqual(['1000015', '1000010']);
+    expect(shipped.result.orders_count).toBe(3);
+    const rest = await call('order.list', { order_status: 'complete', params: 'order_id', sort_by: 'create_at', sort_direction: 'desc', count: 2, page_cursor: shipped.pagination!.next! });
+    expect((rest.result.order as { order_id: string }[]).map((o) => o.order_id)).toEqual(['100005']);
+    expect(rest.pagination!.next).toBeNull();
     // Variants page by cursor too.
     const v1 = await call('product.child_item.list', { count: 2 });
     expect(v1.result.children).toHaveLength(2);

@@ -97,7 +97,6 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): OpenAPIHono<
   connectionRoutes(app, deps);
   syncRoutes(app, deps.engine);
   mountGraphql(app, deps);
-  app.use('/v1.1/*', limit);
   mountApi2Cart(app, deps, { keyCache });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

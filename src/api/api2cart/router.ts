@@ -2,6 +2,7 @@
 // Every answer is HTTP 200 with {return_code, return_message, result, pagination}; errors carry
 // API2Cart's return codes (codes.ts), never a problem+json page.
 import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { tenantForKey, hashApiKey } from '../../store/tenancy.ts';
 import { connectionByStoreKey } from '../../store/api2cart.ts';
 import type { KeyCache } from '../auth.ts';
@@ -46,6 +47,9 @@ async function bodyParams(c: Context<AppEnv>): Promise<Params> {
   return out;
 }
 
+/** The most a body may weigh, as on /v1. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
 export interface A2cOptions {
   keyCache: KeyCache;
   registry?: MethodRegistry;
@@ -60,6 +64,8 @@ export function mountApi2Cart(app: Hono<AppEnv>, deps: ApiDeps, options: A2cOpti
     registerCoreMethods(registry);
     coreRegistered = true;
   }
+  const limit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => envelope(c as Context<AppEnv>, A2C.INCORRECT_PARAMETERS, `Incorrect parameters: the body is over ${MAX_BODY_BYTES} bytes.`) });
+  app.use('/v1.1/*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next)));
   app.on(['GET', 'POST', 'PUT', 'DELETE'], '/v1.1/:file', async (c) => {
     const file = c.req.param('file');
     const name = file.endsWith('.json') ? file.slice(0, -5) : file;

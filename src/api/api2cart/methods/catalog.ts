@@ -9,7 +9,7 @@ import { A2C, A2cError } from '../codes.ts';
 import { selectFields } from '../fields.ts';
 import { toA2cCategory, toA2cChild, toA2cProduct, toA2cVariantProduct } from '../map.ts';
 import type { MethodContext, MethodRegistry, Params } from '../registry.ts';
-import { BY_ID, connectionOf, filtered, levelsBySku, listParam, notFoundIn, pageOf, pagination, parseA2cDate, requireParam, scopeFilters } from './common.ts';
+import { BY_ID, connectionOf, filtered, sortOf, levelsBySku, listParam, notFoundIn, pageOf, pagination, parseA2cDate, requireParam, scopeFilters } from './common.ts';
 
 /** Upstream category ids of the connection -> our category ids, for categories_ids in and out. */
 async function categoryIds(ctx: MethodContext): Promise<{ ours: Map<string, string>; upstream: Map<string, string> }> {
@@ -88,8 +88,9 @@ async function productFilters(ctx: MethodContext, p: Params) {
 
 async function productList(ctx: MethodContext, p: Params) {
   const { base, extra, keep } = await productFilters(ctx, p);
-  const fetch = filtered<Product>((cursor, limit) => listProducts(ctx.deps.db, ctx.tenantId, base, BY_ID, cursor, limit), keep);
-  const { items, next } = await pageOf(p, fetch);
+  const sort = sortOf(p);
+  const fetch = filtered<Product>((cursor, limit) => listProducts(ctx.deps.db, ctx.tenantId, base, sort, cursor, limit), keep, sort);
+  const { items, next } = await pageOf(p, fetch, sort);
   const total = await countRows(ctx.deps.db, ctx.tenantId, 'products', base, extra);
   return { result: { products_count: total, product: await productsA2c(ctx, items, p) }, pagination: pagination(next) };
 }

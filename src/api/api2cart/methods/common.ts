@@ -3,7 +3,7 @@
 import type { InventoryLevel } from '../../../core/model/index.ts';
 import type { Connection } from '../../../core/model/index.ts';
 import { toInventoryLevel, inventoryForSkus } from '../../../store/inventory.ts';
-import { decodeCursor, encodeCursor, type CommonFilters, type Cursor, type Page, type Sort } from '../../../store/paging.ts';
+import { decodeCursor, encodeCursor, sortKey, type CommonFilters, type Cursor, type Page, type Sort } from '../../../store/paging.ts';
 import type { Db } from '../../../store/db.ts';
 import { A2C, A2cError } from '../codes.ts';
 import type { MethodContext, Params } from '../registry.ts';
@@ -105,7 +105,7 @@ export function notFoundIn(what: string, id: string): A2cError {
  * A store list narrowed by a predicate the store's filters cannot express: walks the store's keyset
  * pages and keeps the matches, so paging stays keyset (a cursor is the last kept row's id).
  */
-export function filtered<T extends { id: string }>(fetch: Fetch<T>, keep: ((row: T) => boolean) | null): Fetch<T> {
+export function filtered<T extends { id: string; created_at: string; updated_at: string }>(fetch: Fetch<T>, keep: ((row: T) => boolean) | null, sort: Sort = BY_ID): Fetch<T> {
   if (!keep) return fetch;
   return async (cursor, limit) => {
     const data: T[] = [];
@@ -118,13 +118,37 @@ export function filtered<T extends { id: string }>(fetch: Fetch<T>, keep: ((row:
         data.push(row);
         if (data.length === limit) {
           const more = i < page.data.length - 1 || page.next_cursor !== null;
-          return { data, next_cursor: more ? encodeCursor({ s: 'id', v: null, id: row.id }) : null };
+          const v = sort.column === 'id' ? null : new Date(row[sort.column]).toISOString();
+          return { data, next_cursor: more ? encodeCursor({ s: sortKey(sort), v, id: row.id }) : null };
         }
       }
       if (!page.next_cursor) return { data, next_cursor: null };
-      c = decodeCursor(page.next_cursor, BY_ID);
+      c = decodeCursor(page.next_cursor, sort);
     }
   };
+}
+
+const SORT_FIELDS: Record<string, Sort['column']> = {
+  id: 'id',
+  order_id: 'id',
+  create_at: 'created_at',
+  created_at: 'created_at',
+  created_time: 'created_at',
+  date_add: 'created_at',
+  modified_at: 'updated_at',
+  modified_time: 'updated_at',
+  updated_at: 'updated_at',
+  date_modified: 'updated_at',
+};
+
+/** sort_by and sort_direction as a store sort: by id (creation order), creation or modification time. */
+export function sortOf(p: Params): Sort {
+  const by = typeof p.sort_by === 'string' ? p.sort_by : 'id';
+  const column = SORT_FIELDS[by];
+  if (!column) throw new A2cError(A2C.INCORRECT_PARAMETERS, `Incorrect parameters: sort_by "${by.slice(0, 40)}" is not one of ${Object.keys(SORT_FIELDS).join(', ')}.`);
+  const dir = typeof p.sort_direction === 'string' ? p.sort_direction.toLowerCase() : 'asc';
+  if (dir !== 'asc' && dir !== 'desc') throw new A2cError(A2C.INCORRECT_PARAMETERS, 'Incorrect parameters: sort_direction is asc or desc.');
+  return { column, desc: dir === 'desc' };
 }
 
 /** A comma-separated list parameter. */

@@ -9,7 +9,7 @@ import { A2C, A2cError, notSupported } from '../codes.ts';
 import { selectFields } from '../fields.ts';
 import { toA2cCustomer, toA2cOrder, toA2cShipment } from '../map.ts';
 import type { MethodContext, MethodRegistry, Params } from '../registry.ts';
-import { BY_ID, connectionOf, filtered, notFoundIn, pageOf, pagination, requireParam, scopeFilters } from './common.ts';
+import { BY_ID, connectionOf, filtered, sortOf, notFoundIn, pageOf, pagination, requireParam, scopeFilters } from './common.ts';
 import { submitAndWait } from './writes.ts';
 
 type OrderWithShipments = Awaited<ReturnType<typeof getOrder>>;
@@ -56,8 +56,9 @@ function orderFilters(ctx: MethodContext, p: Params) {
 /** Orders through the store's list; the filters it lacks narrow the pages here and the count in SQL. */
 async function orderPage(ctx: MethodContext, p: Params) {
   const { base, extra } = orderFilters(ctx, p);
-  const fetch = filtered<Order>((cursor, limit) => listOrders(ctx.deps.db, ctx.tenantId, base, BY_ID, cursor, limit), extra.length ? orderPredicate(p) : null);
-  const { items, next } = await pageOf(p, fetch);
+  const sort = sortOf(p);
+  const fetch = filtered<Order>((cursor, limit) => listOrders(ctx.deps.db, ctx.tenantId, base, sort, cursor, limit), extra.length ? orderPredicate(p) : null, sort);
+  const { items, next } = await pageOf(p, fetch, sort);
   const total = await countRows(ctx.deps.db, ctx.tenantId, 'orders', base, extra);
   return { items, next, total };
 }
@@ -167,7 +168,8 @@ export function registerOrderMethods(r: MethodRegistry): void {
 
   r.register('customer.list', async (ctx, p) => {
     const f = scopeFilters(ctx, p);
-    const { items, next } = await pageOf(p, (cursor, limit) => listCustomers(ctx.deps.db, ctx.tenantId, f, BY_ID, cursor, limit));
+    const sort = sortOf(p);
+    const { items, next } = await pageOf(p, (cursor, limit) => listCustomers(ctx.deps.db, ctx.tenantId, f, sort, cursor, limit), sort);
     const total = await countRows(ctx.deps.db, ctx.tenantId, 'customers', f);
     return { result: { customers_count: total, customer: items.map((c) => selectFields(toA2cCustomer(c), p.params, p.exclude)) }, pagination: pagination(next) };
   });
