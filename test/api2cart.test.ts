@@ -34,13 +34,16 @@ const writable: AdapterFactory<{ base_url: string }, z.infer<typeof WritableCred
 
 type Envelope = { return_code: number; return_message: string; result: Record<string, unknown>; pagination: { next: string | null } | null };
 
-describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
+/** API2Cart's document sits beside the repository (../shared/specs); without it only the schema checks are skipped. */
+const HAS_SPEC = existsSync(SPEC);
+
+describe('API2Cart-compatible layer', () => {
   let gw: TestGateway;
   let storeKey: string;
   let otherStoreKey: string;
   let connectionId: string;
   const ajv = new Ajv2020({ strict: false, allErrors: true });
-  const spec = existsSync(SPEC) ? (JSON.parse(readFileSync(SPEC, 'utf8')) as { paths: Record<string, Record<string, unknown>> }) : { paths: {} };
+  const spec = HAS_SPEC ? (JSON.parse(readFileSync(SPEC, 'utf8')) as { paths: Record<string, Record<string, unknown>> }) : { paths: {} };
 
   function validatorFor(method: string) {
     const path = `/${method}.json`;
@@ -65,9 +68,10 @@ describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
     return (await res.json()) as Envelope;
   }
 
-  /** Calls a method, checks its response against the document, and returns it. */
+  /** Calls a method, checks its response against the document (when present), and returns it. */
   async function checked(method: string, params: Record<string, unknown> = {}, opts: Parameters<typeof call>[2] = {}): Promise<Envelope> {
     const body = await call(method, params, opts);
+    if (!HAS_SPEC) return body;
     const validate = validatorFor(method);
     const ok = validate(body);
     expect(ok ? null : { method, errors: validate.errors?.slice(0, 5) }).toBeNull();
@@ -76,7 +80,7 @@ describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
 
   beforeAll(async () => {
     a2cWriteWait.ms = 0;
-    ajv.addSchema(spec, 'a2c');
+    if (HAS_SPEC) ajv.addSchema(spec, 'a2c');
     gw = await startGateway({ adapters: [writable as unknown as AdapterFactory] });
     const con = await insertConnection(gw.tdb.db, testBox, gw.a.id, { channel: 'a2cwrite', name: 'Shop A', settings: { base_url: 'https://shop-a.example' }, credentials: { token: 'good' } });
     connectionId = con.id;
@@ -99,7 +103,7 @@ describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
     await gw?.close();
   });
 
-  test('every served read method answers in the shape of the document', async () => {
+  test.skipIf(!HAS_SPEC)('every served read method answers in the shape of the document', async () => {
     const products = await checked('product.list', { params: 'force_all', count: 250 });
     const product = (products.result.product as { id: string }[])[0]!;
     const variantParent = (products.result.product as { id: string; type: string }[]).find((p) => p.type === 'configurable')!;
@@ -252,7 +256,7 @@ describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
     expect(await call('product.list', { status: 'sideways' })).toMatchObject({ return_code: 109 });
   });
 
-  test('error answers keep the envelope of the document', async () => {
+  test.skipIf(!HAS_SPEC)('error answers keep the envelope of the document', async () => {
     for (const [method, params] of [['product.info', { id: 'prd_nope' }], ['order.info', { id: 'ord_nope' }], ['product.list', { count: 999 }], ['customer.info', {}]] as const) {
       const body = await checked(method, params);
       expect(body.return_code).toBeGreaterThan(0);
@@ -332,6 +336,23 @@ describe.skipIf(!existsSync(SPEC))('API2Cart-compatible layer', () => {
     expect(await gw.tdb.db.selectFrom('operations').select('payload').where('kind', '=', 'order.cancel').execute()).toEqual([{ payload: { order_external_id: 'EXT-7', reason: null } }]);
     expect(await call('order.update', { order_id: '100007', order_status: 'Complete' })).toMatchObject({ return_code: 109 });
     expect(await checked('order.shipment.tracking.add', { shipment_id: 'x', tracking_number: '1' })).toMatchObject({ return_code: 109 });
+  });
+
+  test('the served methods, and serving another from elsewhere in one line', async () => {
+    await call('cart.list', {}, { store: null });
+    expect(a2cMethods.served()).toEqual([
+      'account.cart.add', 'account.cart.list', 'cart.info', 'cart.list', 'cart.validate', 'category.count', 'category.info', 'category.list',
+      'customer.count', 'customer.info', 'customer.list', 'order.count', 'order.find', 'order.info', 'order.list', 'order.shipment.add',
+      'order.shipment.info', 'order.shipment.list', 'order.shipment.tracking.add', 'order.status.list', 'order.update', 'product.child_item.list',
+      'product.count', 'product.find', 'product.info', 'product.list', 'product.update', 'product.variant.count', 'product.variant.info',
+      'product.variant.list', 'product.variant.update',
+    ]);
+    expect((await call('subscriber.list', {})).return_code).toBe(109);
+    a2cMethods.register('subscriber.list', async (ctx, p) => ({ result: { subscribers_count: 0, subscriber: [], start: p.start, count: p.count, store: ctx.connection?.id } }));
+    // The document's defaults (start 0, count 10) and types come with the registration.
+    expect(await call('subscriber.list', { start: '3' })).toMatchObject({ return_code: 0, result: { start: 3, count: 10, store: connectionId } });
+    expect(() => a2cMethods.register('subscriber.list', async () => ({ result: {} }))).toThrow(/twice/);
+    expect(() => a2cMethods.register('no.such.method', async () => ({ result: {} }))).toThrow(/not in the document/);
   });
 
   test('account.cart.add connects a store through the connection service and returns its store key', async () => {

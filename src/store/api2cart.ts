@@ -48,7 +48,13 @@ export async function variantRefs(
     .execute();
 }
 
-export async function countVariants(db: Db, tenantId: string, connectionId: string, productId: string | undefined, f: { updated_from?: Date | undefined; updated_to?: Date | undefined }): Promise<number> {
+export async function countVariants(
+  db: Db,
+  tenantId: string,
+  connectionId: string,
+  productId: string | undefined,
+  f: { sku?: string | undefined; updated_from?: Date | undefined; updated_to?: Date | undefined },
+): Promise<number> {
   const r = await db
     .selectFrom('product_variants')
     .innerJoin('products', 'products.id', 'product_variants.product_id')
@@ -57,6 +63,7 @@ export async function countVariants(db: Db, tenantId: string, connectionId: stri
     .where('product_variants.connection_id', '=', connectionId)
     .where('products.deleted_at', 'is', null)
     .$if(!!productId, (q) => q.where('product_variants.product_id', '=', productId!))
+    .$if(!!f.sku, (q) => q.where('product_variants.sku', '=', f.sku!))
     .$if(!!f.updated_from, (q) => q.where('product_variants.updated_at', '>=', f.updated_from!))
     .$if(!!f.updated_to, (q) => q.where('product_variants.updated_at', '<', f.updated_to!))
     .executeTakeFirstOrThrow();
