@@ -7,7 +7,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import type { AdapterFactory } from '../src/core/ports.ts';
-import { a2cCarts } from '../src/api/api2cart/methods/account.ts';
+import { API2CART_CARTS } from '../src/adapters/registry.ts';
+import { a2cCarts, toSettings } from '../src/api/api2cart/methods/account.ts';
 import { a2cWriteWait } from '../src/api/api2cart/methods/writes.ts';
 import { a2cMethods } from '../src/api/api2cart/registry.ts';
 import { upsertCategories, upsertProducts } from '../src/store/catalog.ts';
@@ -369,6 +370,16 @@ describe('API2Cart-compatible layer', () => {
       const rest = await gw.call(`/v1/connections/${con.id}`);
       expect(((await rest.json()) as { store_key: string }).store_key).toBe(key);
       expect((await call('account.cart.add', { cart_id: 'Shopify' }, { store: null })).return_code).toBe(109);
+      // The shipped mappings fill the Magento and Amazon adapters' settings from the document's fields.
+      const [magento, amazon] = API2CART_CARTS;
+      expect(toSettings(magento!, { store_url: 'https://m.example', magento_consumer_key: 'ck', magento_consumer_secret: 'cs', magento_access_token: 'at', magento_token_secret: 'ts' })).toEqual({
+        settings: { base_url: 'https://m.example' },
+        credentials: { type: 'oauth1', consumer_key: 'ck', consumer_secret: 'cs', access_token: 'at', access_token_secret: 'ts' },
+      });
+      expect(toSettings(amazon!, { amazon_seller_id: 'A1SELLER', amazon_sp_aws_region: 'eu-west-1', amazon_sp_client_id: 'id', amazon_sp_client_secret: 'sec', amazon_sp_refresh_token: 'Atzr|x' })).toEqual({
+        settings: { seller_id: 'A1SELLER', region: 'eu', marketplace_ids: ['A1PA6795UKMFR9'] },
+        credentials: { client_id: 'id', client_secret: 'sec', refresh_token: 'Atzr|x' },
+      });
     } finally {
       a2cCarts.pop();
     }

@@ -37,8 +37,9 @@ export function defaultRegistry(): AdapterRegistry {
 
 /**
  * How an API2Cart `account.cart.add` body becomes a connection of a channel: its cart_id, and which of
- * the document's AccountCartAdd fields fill which settings and credentials. `fixed` values are added
- * as they are; `regions` turns an AWS region name into the channel's region setting.
+ * the document's AccountCartAdd fields fill which settings and credentials. `values` translates a
+ * field's values (API2Cart's AWS region names to SP-API regions); `defaults` fills settings the
+ * document has no field for, keyed by a setting's value (an Amazon region's home marketplace).
  */
 export interface Api2CartCart {
   cartId: string;
@@ -47,7 +48,8 @@ export interface Api2CartCart {
   settings: Record<string, string>;
   credentials: Record<string, string>;
   fixedCredentials?: Record<string, string>;
-  listSettings?: Record<string, string>;
+  values?: Record<string, Record<string, string>>;
+  defaults?: { by: string; settings: Record<string, Record<string, unknown>> };
 }
 
 export const API2CART_CARTS: Api2CartCart[] = [
@@ -70,6 +72,9 @@ export const API2CART_CARTS: Api2CartCart[] = [
     channel: 'amazon',
     settings: { amazon_seller_id: 'seller_id', amazon_sp_aws_region: 'region' },
     credentials: { amazon_sp_client_id: 'client_id', amazon_sp_client_secret: 'client_secret', amazon_sp_refresh_token: 'refresh_token' },
-    listSettings: { marketplace_ids: 'marketplace_ids' },
+    values: { region: { 'us-east-1': 'na', 'eu-west-1': 'eu', 'us-west-2': 'fe' } },
+    // AccountCartAdd has no marketplace field: the region's home marketplace (US, DE, JP); change it
+    // afterwards with PATCH /v1/connections/{id}.
+    defaults: { by: 'region', settings: { na: { marketplace_ids: ['ATVPDKIKX0DER'] }, eu: { marketplace_ids: ['A1PA6795UKMFR9'] }, fe: { marketplace_ids: ['A1VC38T7YXB528'] } } },
   },
 ];

@@ -13,20 +13,21 @@ import { connectionOf, parseA2cDate, requireParam } from './common.ts';
 /** The carts account.cart.add understands; tests and deployments may add their own. */
 export const a2cCarts: Api2CartCart[] = [...API2CART_CARTS];
 
-/** AWS regions (as API2Cart's amazon_sp_aws_region) to SP-API regions. */
-const AWS_REGION: Record<string, string> = { 'us-east-1': 'na', 'eu-west-1': 'eu', 'us-west-2': 'fe', na: 'na', eu: 'eu', fe: 'fe' };
-
 function cartFor(channel: string): Api2CartCart | undefined {
   return a2cCarts.find((c) => c.channel === channel);
 }
 
-function toSettings(cart: Api2CartCart, p: Params): { settings: Record<string, unknown>; credentials: Record<string, unknown> } {
+/** The document's AccountCartAdd fields as the channel's settings and credentials, by the cart's mapping. */
+export function toSettings(cart: Api2CartCart, p: Params): { settings: Record<string, unknown>; credentials: Record<string, unknown> } {
   const settings: Record<string, unknown> = {};
-  for (const [from, to] of Object.entries(cart.settings)) if (p[from] !== undefined && p[from] !== '') settings[to] = to === 'region' ? (AWS_REGION[String(p[from])] ?? p[from]) : p[from];
-  for (const [from, to] of Object.entries(cart.listSettings ?? {})) {
+  for (const [from, to] of Object.entries(cart.settings)) {
     const v = p[from];
-    if (typeof v === 'string') settings[to] = v.split(',').filter(Boolean);
-    else if (Array.isArray(v)) settings[to] = v;
+    if (v === undefined || v === '') continue;
+    settings[to] = cart.values?.[to]?.[String(v)] ?? v;
+  }
+  if (cart.defaults) {
+    const extra = cart.defaults.settings[String(settings[cart.defaults.by])] ?? {};
+    for (const [k, v] of Object.entries(extra)) if (settings[k] === undefined) settings[k] = v;
   }
   const credentials: Record<string, unknown> = { ...cart.fixedCredentials };
   for (const [from, to] of Object.entries(cart.credentials)) if (p[from] !== undefined && p[from] !== '') credentials[to] = p[from];
@@ -74,7 +75,7 @@ export function registerAccountMethods(r: MethodRegistry): void {
   r.register('cart.list', async (ctx) => {
     const carts = a2cCarts
       .filter((c) => ctx.deps.registry.get(c.channel))
-      .map((c) => ({ cart_id: c.cartId, cart_name: c.cartName, cart_versions: '', params: ['cart_id', ...Object.keys(c.settings), ...Object.keys(c.listSettings ?? {}), ...Object.keys(c.credentials)] }));
+      .map((c) => ({ cart_id: c.cartId, cart_name: c.cartName, cart_versions: '', params: ['cart_id', ...Object.keys(c.settings), ...Object.keys(c.credentials)] }));
     return { result: { supported_carts_count: carts.length, supported_carts: carts } };
   });
 
