@@ -257,6 +257,16 @@ describe('API2Cart-compatible layer', () => {
     expect(await call('product.list', { status: 'sideways' })).toMatchObject({ return_code: 109 });
   });
 
+  test('customer filters: find_value by email, ids, since_id; cart.info default fields', async () => {
+    const found = await call('customer.list', { find_value: 'Customer3@example.com' });
+    expect(found.result).toMatchObject({ customers_count: 1, customer: [{ email: 'customer3@example.com', first_name: 'First3' }] });
+    const all = (await call('customer.list', { params: 'id' })).result.customer as { id: string }[];
+    expect((await call('customer.count', { ids: `${all[0]!.id},${all[4]!.id}` })).result.customers_count).toBe(2);
+    expect((await call('customer.list', { since_id: all[2]!.id, params: 'id' })).result.customer).toEqual([all[3], all[4]]);
+    expect((await call('customer.count', { find_value: 'last1', find_where: 'last_name' })).result.customers_count).toBe(1);
+    expect((await call('cart.info')).result).toEqual({ name: 'a2cwrite', url: 'https://shop-a.example', db_prefix: null });
+  });
+
   test.skipIf(!HAS_SPEC)('error answers keep the envelope of the document', async () => {
     for (const [method, params] of [['product.info', { id: 'prd_nope' }], ['order.info', { id: 'ord_nope' }], ['product.list', { count: 999 }], ['customer.info', {}]] as const) {
       const body = await checked(method, params);

@@ -86,12 +86,15 @@ export function registerAccountMethods(r: MethodRegistry): void {
       name: cart?.cartName ?? con.channel,
       url: String(con.settings.base_url ?? con.settings.endpoint ?? ''),
       version: null,
+      db_prefix: null,
       stores_info: [{ store_id: '0', name: con.name, active: con.status === 'active', store_languages: [], store_currencies: [], carrier_info: [], channels: [], pickup_locations: [] }],
       warehouses: [],
       shipping_zones: [],
       additional_fields: { connection_id: con.id, channel: con.channel, status: con.status },
     };
-    return { result: selectFields(info, p.params === 'store_name,store_url,db_prefix' ? 'force_all' : p.params, p.exclude) };
+    // cart.info's params name store_name and store_url for the document's name and url.
+    const params = typeof p.params === 'string' ? p.params.replace(/\bstore_name\b/g, 'name').replace(/\bstore_url\b/g, 'url') : p.params;
+    return { result: selectFields(info, params, p.exclude) };
   });
 
   r.register('cart.validate', async (ctx) => {

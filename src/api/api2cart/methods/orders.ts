@@ -2,14 +2,14 @@
 // /v1/customers; writes (order.update, order.shipment.add) through the idempotent operations.
 import { createHash } from 'node:crypto';
 import { sql, type SqlBool } from 'kysely';
-import type { Order } from '../../../core/model/index.ts';
+import type { Customer, Order } from '../../../core/model/index.ts';
 import { countRows, orderStatuses } from '../../../store/api2cart.ts';
-import { getCustomer, getOrder, getShipment, listCustomers, listOrders, listShipments } from '../../../store/orders.ts';
+import { getCustomer, getOrder, getShipment, listCustomers, listOrders, listShipments, type CustomerFilters } from '../../../store/orders.ts';
 import { A2C, A2cError, notSupported } from '../codes.ts';
 import { selectFields } from '../fields.ts';
 import { toA2cCustomer, toA2cOrder, toA2cShipment } from '../map.ts';
 import type { MethodContext, MethodRegistry, Params } from '../registry.ts';
-import { BY_ID, connectionOf, filtered, sortOf, notFoundIn, pageOf, pagination, requireParam, scopeFilters } from './common.ts';
+import { BY_ID, connectionOf, filtered, listParam, sortOf, notFoundIn, pageOf, pagination, requireParam, scopeFilters } from './common.ts';
 import { submitAndWait } from './writes.ts';
 
 type OrderWithShipments = Awaited<ReturnType<typeof getOrder>>;
@@ -80,6 +80,40 @@ function orderPredicate(p: Params): (o: Order) => boolean {
     (ids.size === 0 || ids.has(o.id)) &&
     (numbers.size === 0 || numbers.has(o.order_number)) &&
     (!fc || o.fulfillment_channel === fc);
+}
+
+/** customer.list/count filters: ids, since_id, group_id and find_value in email/name. */
+function customerFilters(ctx: MethodContext, p: Params) {
+  const base: CustomerFilters = scopeFilters(ctx, p);
+  const extra: ReturnType<typeof sql<SqlBool>>[] = [];
+  const preds: ((c: Customer) => boolean)[] = [];
+  const ids = listParam(p, 'ids');
+  if (ids.length) {
+    extra.push(sql<SqlBool>`customers.id = ANY(${ids})`);
+    preds.push((c) => ids.includes(c.id));
+  }
+  if (typeof p.since_id === 'string' && p.since_id) {
+    const since = p.since_id;
+    extra.push(sql<SqlBool>`customers.id > ${since}`);
+    preds.push((c) => c.id > since);
+  }
+  if (typeof p.group_id === 'string' && p.group_id) {
+    const group = p.group_id;
+    extra.push(sql<SqlBool>`customers."group" = ${group}`);
+    preds.push((c) => c.group === group);
+  }
+  if (typeof p.find_value === 'string' && p.find_value) {
+    const where = typeof p.find_where === 'string' && p.find_where ? p.find_where : 'email';
+    const value = p.find_value.toLowerCase();
+    if (where === 'email') {
+      base.email = value;
+      extra.push(sql<SqlBool>`lower(customers.email) = ${value}`);
+    } else if (where === 'first_name' || where === 'last_name') {
+      extra.push(sql<SqlBool>`lower(${sql.ref(`customers.${where}`)}) = ${value}`);
+      preds.push((c) => (c[where] ?? '').toLowerCase() === value);
+    } else throw new A2cError(A2C.INCORRECT_PARAMETERS, `Incorrect parameters: find_where "${where.slice(0, 40)}" is not email, first_name or last_name.`);
+  }
+  return { base, extra, keep: preds.length ? (c: Customer) => preds.every((f) => f(c)) : null };
 }
 
 const CANCEL = new Set(['canceled', 'cancelled']);
@@ -167,10 +201,11 @@ export function registerOrderMethods(r: MethodRegistry): void {
   });
 
   r.register('customer.list', async (ctx, p) => {
-    const f = scopeFilters(ctx, p);
+    const { base, extra, keep } = customerFilters(ctx, p);
     const sort = sortOf(p);
-    const { items, next } = await pageOf(p, (cursor, limit) => listCustomers(ctx.deps.db, ctx.tenantId, f, sort, cursor, limit), sort);
-    const total = await countRows(ctx.deps.db, ctx.tenantId, 'customers', f);
+    const fetch = filtered<Customer>((cursor, limit) => listCustomers(ctx.deps.db, ctx.tenantId, base, sort, cursor, limit), keep, sort);
+    const { items, next } = await pageOf(p, fetch, sort);
+    const total = await countRows(ctx.deps.db, ctx.tenantId, 'customers', base, extra);
     return { result: { customers_count: total, customer: items.map((c) => selectFields(toA2cCustomer(c), p.params, p.exclude)) }, pagination: pagination(next) };
   });
   r.register('customer.info', async (ctx, p) => {
@@ -179,5 +214,8 @@ export function registerOrderMethods(r: MethodRegistry): void {
     if (!c || c.connection_id !== connectionOf(ctx).id) throw notFoundIn('Customer', id);
     return { result: selectFields(toA2cCustomer(c), p.params, p.exclude) };
   });
-  r.register('customer.count', async (ctx, p) => ({ result: { customers_count: await countRows(ctx.deps.db, ctx.tenantId, 'customers', scopeFilters(ctx, p)) } }));
+  r.register('customer.count', async (ctx, p) => {
+    const { base, extra } = customerFilters(ctx, p);
+    return { result: { customers_count: await countRows(ctx.deps.db, ctx.tenantId, 'customers', base, extra) } };
+  });
 }
