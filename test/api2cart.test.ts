@@ -89,7 +89,12 @@ describe('API2Cart-compatible layer', () => {
     otherStoreKey = (await seedConnection(gw.tdb.db, gw.b.id)).store_key;
     const ref = { tenantId: gw.a.id, connectionId: con.id, channel: 'a2cwrite' };
     await upsertProducts(gw.tdb.db, ref, [...Array.from({ length: 12 }, (_, i) => productInput(i)), { ...productInput(100, 3), category_ids: ['CAT-2'] }]);
-    await upsertInventory(gw.tdb.db, ref, Array.from({ length: 12 }, (_, i) => inventoryInput(i)));
+    await upsertInventory(gw.tdb.db, ref, [
+      ...Array.from({ length: 12 }, (_, i) => inventoryInput(i)),
+      { ...inventoryInput(0), sku: 'SKU-100-0', available: 2 },
+      { ...inventoryInput(0), sku: 'SKU-100-1', available: 3 },
+      { ...inventoryInput(0), sku: 'SKU-100-1', location_id: 'eu-dc', available: 4 },
+    ]);
     await upsertCustomers(gw.tdb.db, ref, Array.from({ length: 5 }, (_, i) => customerInput(i)));
     await upsertOrders(gw.tdb.db, ref, Array.from({ length: 15 }, (_, i) => orderInput(i + 1)));
     await upsertShipments(gw.tdb.db, ref, [shipmentInput(5)]);
@@ -149,6 +154,14 @@ describe('API2Cart-compatible layer', () => {
     expect((await call('order.count')).result.orders_count).toBe(15);
     expect((await call('customer.count')).result.customers_count).toBe(5);
     expect((await call('product.variant.count', { product_id: variantParent.id })).result.variants_count).toBe(3);
+    // A parent's stock: its variants' levels, added up per location.
+    expect((await call('product.info', { id: variantParent.id, params: 'quantity,inventory' })).result).toEqual({
+      quantity: 9,
+      inventory: [
+        { warehouse_id: 'default', quantity: 5, in_stock: true },
+        { warehouse_id: 'eu-dc', quantity: 4, in_stock: true },
+      ],
+    });
     const info = await call('product.info', { id: product.id, params: 'force_all' });
     expect(info.result).toMatchObject({ id: product.id, name: 'Product 0', u_sku: 'SKU-0', price: 10, quantity: 9 });
     const one = await call('order.info', { order_id: '100005', params: 'force_all' });

@@ -16,11 +16,14 @@ function firstPrice(prices: Product['prices']): number | null {
   return num(prices[0]?.price.amount);
 }
 
+/** Available stock in total and per location (a parent's variants at one location add up). */
 function inventoryOf(levels: readonly InventoryLevel[]): { quantity: number | null; inventory: Obj[] } {
   if (levels.length === 0) return { quantity: null, inventory: [] };
+  const byLocation = new Map<string, number>();
+  for (const l of levels) byLocation.set(l.location_id, (byLocation.get(l.location_id) ?? 0) + l.available);
   return {
     quantity: levels.reduce((n, l) => n + l.available, 0),
-    inventory: levels.map((l) => ({ warehouse_id: l.location_id, quantity: l.available, in_stock: l.available > 0 })),
+    inventory: [...byLocation].map(([location, available]) => ({ warehouse_id: location, quantity: available, in_stock: available > 0 })),
   };
 }
 
