@@ -166,7 +166,7 @@ export class SpModels {
             '^' +
               path.replace(/\{(\w+)\}/g, (_m, n: string) => {
                 pathParams.push(n);
-                return '([^/]+)';
+                return '([^/]*)';
               }) +
               '$',
           );

@@ -1150,14 +1150,13 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         if (p?.in === 'body' || name === 'body') actual = body;
         else if (p?.in === 'path') actual = pathParams[name];
         else if (p) {
+          // The sandbox compares what was sent, valid or not (its 400 cases send invalid values).
           const raw = query.getAll(name);
-          actual = raw.length === 0 ? undefined : (() => {
-            try {
-              return convert(p, raw);
-            } catch {
-              return raw[0];
-            }
-          })();
+          if (raw.length === 0) actual = undefined;
+          else if (p.type === 'array') actual = raw.flatMap((r) => r.split(','));
+          else if (p.type === 'integer' || p.type === 'number') actual = Number.isNaN(Number(raw[0])) ? raw[0] : Number(raw[0]);
+          else if (p.type === 'boolean') actual = raw[0] === 'true' ? true : raw[0] === 'false' ? false : raw[0];
+          else actual = raw[0];
         }
         if (!deepEqual(actual, spec.value)) {
           ok = false;
