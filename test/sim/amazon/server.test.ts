@@ -70,6 +70,26 @@ describe('Login with Amazon', () => {
   });
 });
 
+describe('Login with Amazon faults', () => {
+  test('faults reach the token endpoint only when a rule names lwaToken', async () => {
+    const sim = await start();
+    const { client_id, client_secret, refresh_token } = sim.credentials;
+    const form = { grant_type: 'refresh_token', refresh_token, client_id, client_secret };
+    sim.faults.failNext(503, 1);
+    expect((await lwa(sim, form)).status).toBe(200);
+    sim.faults.clear();
+    sim.faults.failNext(500, 1, 'lwaToken');
+    const failed = await lwa(sim, form);
+    expect(failed.status).toBe(500);
+    expect(failed.body.error).toBe('server_error');
+    sim.faults.storm429(1, 'lwaToken');
+    expect((await lwa(sim, form)).status).toBe(429);
+    expect((await lwa(sim, form)).status).toBe(200);
+    expect(sim.requests.filter((r) => r.operation === 'lwaToken').map((r) => r.status)).toEqual([200, 500, 429, 200]);
+    expect(sim.tokensIssued()).toBe(2);
+  });
+});
+
 describe('access tokens', () => {
   test('missing, unknown, expired and wrong-kind tokens are refused with 403 and the x-amzn-RequestId header', async () => {
     const sim = await start();
@@ -381,6 +401,14 @@ describe('listings items', () => {
     } while (pageToken);
     expect(skus).toEqual([...skus].sort());
     expect(new Set(skus).size).toBe(26);
+    const warned = await sp<{ items: { sku: string; issues: { severity: string }[] }[] }>(
+      sim,
+      token,
+      'GET',
+      `/listings/2021-08-01/items/${sim.sellerId}` + qs({ marketplaceIds: ['ATVPDKIKX0DER'], withIssueSeverity: ['WARNING'], includedData: ['issues'] }),
+    );
+    expect(warned.body.items.map((i) => i.sku)).toEqual(['SIM-000025']);
+    expect(warned.body.items[0]?.issues[0]?.severity).toBe('WARNING');
     const bySku = await sp<{ items: { sku: string }[] }>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}` + qs({ marketplaceIds: ['ATVPDKIKX0DER'], identifiersType: 'SKU', identifiers: ['BAG-1', 'SIM-000003'] }));
     expect(bySku.body.items.map((i) => i.sku).sort()).toEqual(['BAG-1', 'SIM-000003']);
     const del = await sp<{ status: string }>(sim, token, 'DELETE', base);

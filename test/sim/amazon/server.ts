@@ -47,8 +47,10 @@ export interface SimRequestRecord {
 export interface AmazonSimFaults {
   storm429(n: number, operation?: string): void;
   failNext(status: 500 | 503, n: number, operation?: string): void;
-  timeoutNext(n: number): void;
-  malformedNext(n: number): void;
+  /** The next n calls hang unanswered (no effect) until the client gives up; the socket is closed after 60 s. */
+  timeoutNext(n: number, operation?: string): void;
+  /** The next n calls are handled (writes take effect) and answered 200 with a truncated body. */
+  malformedNext(n: number, operation?: string): void;
   expireTokens(): void;
   expireClientSecret(on: boolean): void;
   revokeRefreshToken(): void;
@@ -1265,8 +1267,25 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
           form = new URLSearchParams();
         }
       } else form = new URLSearchParams(raw);
+      // Faults reach the token endpoint only when a rule names it ('lwaToken').
+      const fault = rules.some((r) => r.operation === 'lwaToken') ? takeFault(['timeout', 'throttle', 'error500', 'error503', 'malformed'], 'lwaToken') : null;
+      if (fault === 'timeout') {
+        record('lwaToken', 0);
+        hung.add(res);
+        return;
+      }
+      if (fault && fault !== 'malformed') {
+        const status = fault === 'throttle' ? 429 : fault === 'error500' ? 500 : 503;
+        record('lwaToken', status);
+        send(res, { status, body: { error: fault === 'throttle' ? 'slow_down' : 'server_error', error_description: 'The authorization server is temporarily unable to handle the request' } });
+        return;
+      }
       const a = lwaToken(form);
       record('lwaToken', a.status);
+      if (fault === 'malformed') {
+        send(res, { ...a, headers: { 'cache-control': 'no-store' } }, true);
+        return;
+      }
       send(res, { ...a, headers: { 'cache-control': 'no-store' } });
       return;
     }
@@ -1422,8 +1441,8 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
   const faults: AmazonSimFaults = {
     storm429: (n, operation) => void rules.push({ kind: 'throttle', left: n, ...(operation ? { operation } : {}) }),
     failNext: (status, n, operation) => void rules.push({ kind: status === 500 ? 'error500' : 'error503', left: n, ...(operation ? { operation } : {}) }),
-    timeoutNext: (n) => void rules.push({ kind: 'timeout', left: n }),
-    malformedNext: (n) => void rules.push({ kind: 'malformed', left: n }),
+    timeoutNext: (n, operation) => void rules.push({ kind: 'timeout', left: n, ...(operation ? { operation } : {}) }),
+    malformedNext: (n, operation) => void rules.push({ kind: 'malformed', left: n, ...(operation ? { operation } : {}) }),
     expireTokens: () => {
       lwa.generation++;
     },

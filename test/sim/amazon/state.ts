@@ -294,7 +294,11 @@ export class AmazonState {
         attributes,
         createdDate: created,
         lastUpdatedDate: created + Math.floor(rand() * 86_400_000),
-        issues: [],
+        // Every 25th listing carries a warning, as live catalogues do (withIssueSeverity finds them).
+        issues:
+          i % 25 === 24
+            ? [{ code: '18027', message: "The 'bullet_point' attribute is recommended for this product type.", severity: 'WARNING', attributeNames: ['bullet_point'], categories: ['MISSING_ATTRIBUTE'] }]
+            : [],
         ...(fba ? { fnSku: 'X00' + asin.slice(3) } : {}),
       });
       this.catalog.set(asin, {
