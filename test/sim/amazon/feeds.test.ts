@@ -219,6 +219,11 @@ describe('FBA inventory, catalog, notifications', () => {
     } while (nextToken);
     expect(pages).toBe(3);
     expect(new Set(skus).size).toBe(120);
+    // FBA stock belongs to FBA listings only: no SKU is both merchant- and Amazon-fulfilled.
+    for (const sku of skus) {
+      if (sim.state.listings.has(sku)) expect(sim.state.quantityOf(sku)).toBeNull();
+    }
+    expect(skus.filter((s) => sim.state.listings.has(s))).toHaveLength(80);
     const one = await sp<{ payload: { inventorySummaries: { inventoryDetails?: unknown }[] } }>(sim, token, 'GET', '/fba/inventory/v1/summaries' + qs({ granularityType: 'Marketplace', granularityId: 'ATVPDKIKX0DER', marketplaceIds: ['ATVPDKIKX0DER'], sellerSkus: [skus[0] as string] }));
     expect(one.body.payload.inventorySummaries).toHaveLength(1);
     expect(one.body.payload.inventorySummaries[0]?.inventoryDetails).toBeUndefined();
