@@ -31,7 +31,7 @@ describe('Login with Amazon', () => {
     const { client_id, client_secret, refresh_token } = sim.credentials;
     const r = await lwa(sim, { grant_type: 'refresh_token', refresh_token, client_id, client_secret });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ token_type: 'bearer', expires_in: 3600, refresh_token });
+    expect(r.body).toMatchObject({ token_type: 'bearer', expires_in: 60, refresh_token }); // 3600 s / timeScale 60
     expect(String(r.body.access_token)).toMatch(/^Atza\|/);
     const g = await lwa(sim, { grant_type: 'client_credentials', scope: 'sellingpartnerapi::notifications', client_id, client_secret });
     expect(g.status).toBe(200);
@@ -432,6 +432,9 @@ describe('rate limits and faults', () => {
     expect(limited.status).toBe(429);
     expect(limited.body.errors[0]?.code).toBe('QuotaExceeded');
     expect(limited.headers.get('x-amzn-ratelimit-limit')).toBe('5'); // 0.5/s x 10
+    expect(sim.usagePlan('getOrder')).toEqual({ rate: 5, burst: 30 });
+    expect(sim.usagePlan('patchListingsItem')).toEqual({ rate: 50, burst: 5 });
+    expect(sim.usagePlan('createFeed')).toEqual({ rate: 0.083, burst: 15 });
     // Other operations keep their own buckets.
     expect((await sp(sim, token, 'GET', '/sellers/v1/marketplaceParticipations')).status).toBe(200);
     now += 200; // 0.2 s at 5/s: one token

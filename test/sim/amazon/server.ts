@@ -74,6 +74,8 @@ export interface AmazonSim {
   violations: string[];
   /** Access tokens issued so far (refresh, client_credentials and authorization_code grants). */
   tokensIssued(): number;
+  /** The operation's usage plan as the simulator enforces it (the model's rate x timeScale, and burst). */
+  usagePlan(operationId: string): { rate: number; burst: number } | undefined;
   /** Refills every bucket (e.g. between phases of a test). */
   resetRateLimits(): void;
   /** Processes feeds whose time has come (also runs on every request and on timers). */
@@ -1190,7 +1192,8 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
       lwa.issued++;
       return {
         status: 200,
-        body: { access_token: token, ...(withRefresh ? { refresh_token: credentials.refresh_token } : {}), token_type: 'bearer', expires_in: 3600 },
+        // 3600 s scaled like every other duration; rounded down so the token never dies before expires_in says.
+        body: { access_token: token, ...(withRefresh ? { refresh_token: credentials.refresh_token } : {}), token_type: 'bearer', expires_in: Math.max(1, Math.floor(3600 / timeScale)) },
       };
     };
     if (grant === 'refresh_token') {
@@ -1473,6 +1476,10 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
     requestCount: () => requests.filter((r) => r.operation !== 'lwaToken').length,
     violations,
     tokensIssued: () => lwa.issued,
+    usagePlan: (operationId) => {
+      const op = models.operations.get(operationId);
+      return op?.rate === undefined || op.burst === undefined ? undefined : { rate: op.rate * timeScale, burst: op.burst };
+    },
     resetRateLimits: () => buckets.clear(),
     advanceFeeds,
     stop: async () => {
