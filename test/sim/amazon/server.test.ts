@@ -419,6 +419,32 @@ describe('listings items', () => {
   });
 });
 
+describe('variation families', () => {
+  test('seeded SHIRT parents list their children and theme; children name the parent; parents are not buyable', async () => {
+    const sim = await start({ seed: { listings: 40, orders: 200 } });
+    const token = await sellerToken(sim);
+    type Rel = { relationships: { marketplaceId: string; relationships: { type: string; childSkus?: string[]; parentSkus?: string[]; variationTheme?: { theme: string } }[] }[]; summaries: { status: string[] }[] };
+    const parent = await sp<Rel>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}/SIM-000011?marketplaceIds=ATVPDKIKX0DER&includedData=summaries,relationships`);
+    expect(parent.body.relationships[0]?.relationships).toEqual([{ type: 'VARIATION', childSkus: ['SIM-000012', 'SIM-000013'], variationTheme: { theme: 'SIZE/COLOR', attributes: ['size', 'color'] } }]);
+    expect(parent.body.summaries[0]?.status).toEqual(['DISCOVERABLE']);
+    const child = await sp<Rel>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}/SIM-000012?marketplaceIds=ATVPDKIKX0DER&includedData=summaries,relationships`);
+    expect(child.body.relationships[0]?.relationships).toEqual([{ type: 'VARIATION', parentSkus: ['SIM-000011'] }]);
+    const family = await sp<{ items: { sku: string }[] }>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}` + qs({ marketplaceIds: ['ATVPDKIKX0DER'], variationParentSku: 'SIM-000031', sortBy: 'sku', sortOrder: 'ASC' }));
+    expect(family.body.items.map((i) => i.sku)).toEqual(['SIM-000032', 'SIM-000033']);
+    for (const o of sim.state.orders.values()) for (const it of o.items) expect(['SIM-000011', 'SIM-000031']).not.toContain(it.sku);
+    // A new child without the theme's attributes is refused, naming them.
+    const bad = await sp<{ status: string; issues: { attributeNames: string[] }[] }>(sim, token, 'PUT', `/listings/2021-08-01/items/${sim.sellerId}/SIM-NEWCHILD?marketplaceIds=ATVPDKIKX0DER`, {
+      productType: 'SHIRT',
+      attributes: {
+        ...structuredClone(sim.state.listings.get('SIM-000012')!.attributes),
+        size: undefined,
+      },
+    });
+    expect(bad.body.status).toBe('INVALID');
+    expect(bad.body.issues.flatMap((i) => i.attributeNames)).toContain('size');
+  });
+});
+
 describe('rate limits and faults', () => {
   test('each operation has its own bucket at the documented burst; 429 QuotaExceeded with x-amzn-RateLimit-Limit; refills at rate x timeScale', async () => {
     let now = T0;

@@ -314,6 +314,10 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         ],
       };
     }
+    if (included.has('PAYMENT') && !pending && o.status !== 'CANCELLED') {
+      const total = o.items.reduce((a, it) => a + (Number(it.unitPrice) + Number(it.itemTax)) * it.quantityOrdered, 0) + Number(o.shippingPrice);
+      out.payment = { paymentExecutions: [{ paymentMethod: 'CreditCard', paymentAmount: money(total, o.currency) }] };
+    }
     if (included.has('FULFILLMENT')) {
       out.fulfillment = {
         fulfillmentStatus: o.status,
@@ -574,7 +578,16 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
       });
     }
     if (inc.has('productTypes')) out.productTypes = [{ marketplaceId: l.marketplaceId, productType: l.productType }];
-    if (inc.has('relationships')) out.relationships = [];
+    if (inc.has('relationships')) {
+      // Variation families from the SHIRT attributes: children name their parent; parents carry the theme.
+      const parentSku = (l.attributes.child_parent_sku_relationship?.[0] as { parent_sku?: string } | undefined)?.parent_sku;
+      const theme = (l.attributes.variation_theme?.[0] as { name?: string } | undefined)?.name;
+      const children = theme ? [...state.listings.values()].filter((c) => (c.attributes.child_parent_sku_relationship?.[0] as { parent_sku?: string } | undefined)?.parent_sku === l.sku).map((c) => c.sku) : [];
+      const rels: Record<string, unknown>[] = [];
+      if (parentSku) rels.push({ type: 'VARIATION', parentSkus: [parentSku] });
+      if (theme) rels.push({ type: 'VARIATION', childSkus: children, variationTheme: { theme, attributes: theme.toLowerCase().split('/') } });
+      out.relationships = [{ marketplaceId: l.marketplaceId, relationships: rels }];
+    }
     if (inc.has('procurement')) out.procurement = [];
     return out;
   }
@@ -607,6 +620,7 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
     const withoutStatus = q.withoutStatus as string[] | undefined;
     const withSeverity = q.withIssueSeverity as string[] | undefined;
     const idSet = ids ? new Set(ids) : null;
+    const parentFilter = q.variationParentSku as string | undefined;
     const matches = [...state.listings.values()].filter((l) => {
       if (!mps.includes(l.marketplaceId)) return false;
       if (idSet) {
@@ -619,6 +633,7 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
           if (!ext.some((e) => (want === 'gtin' || e.type === want) && idSet.has(e.value))) return false;
         }
       }
+      if (parentFilter && (l.attributes.child_parent_sku_relationship?.[0] as { parent_sku?: string } | undefined)?.parent_sku !== parentFilter) return false;
       if (ca !== undefined && l.createdDate < ca) return false;
       if (cb !== undefined && l.createdDate > cb) return false;
       if (ua !== undefined && l.lastUpdatedDate < ua) return false;
