@@ -232,6 +232,27 @@ describe('orders 2026-01-01', () => {
     expect(sim.state.notifications.map((n) => n.Payload.OrderChangeNotification.Summary)).toHaveLength(3);
   });
 
+  test('a buyer cancellation request shows in CANCELLATION data and as a BuyerRequestedChange notification', async () => {
+    let now = T0;
+    const sim = await start({ seed: { listings: 3 }, clock: () => now });
+    const token = await sellerToken(sim);
+    const o = sim.state.placeOrder({ items: [{ sku: 'SIM-000001', quantity: 1 }] });
+    now += 1000;
+    sim.state.requestCancellation(o.orderId, 'Ordered by mistake');
+    const n = sim.state.notifications.at(-1)!;
+    expect(n.Payload.OrderChangeNotification.OrderChangeType).toBe('BuyerRequestedChange');
+    expect((n.Payload.OrderChangeNotification.Summary as { OrderItems: { IsBuyerRequestedCancel?: boolean }[] }).OrderItems[0]?.IsBuyerRequestedCancel).toBe(true);
+    now += 200_000;
+    type One = { order: { fulfillment: { fulfillmentStatus: string }; orderItems: { cancellation?: Record<string, unknown> }[] } };
+    const r = await sp<One>(sim, token, 'GET', `/orders/2026-01-01/orders/${o.orderId}?includedData=CANCELLATION,FULFILLMENT`);
+    expect(r.body.order.fulfillment.fulfillmentStatus).toBe('UNSHIPPED');
+    expect(r.body.order.orderItems[0]?.cancellation).toEqual({ cancellationRequest: { requester: 'BUYER', cancelReason: 'Ordered by mistake' } });
+    sim.state.setOrderStatus(o.orderId, 'CANCELLED');
+    const c = await sp<One>(sim, token, 'GET', `/orders/2026-01-01/orders/${o.orderId}?includedData=CANCELLATION,FULFILLMENT`);
+    expect(c.body.order.fulfillment.fulfillmentStatus).toBe('CANCELLED');
+    expect(c.body.order.orderItems[0]?.cancellation).toMatchObject({ cancellationExecution: { cancelledBy: 'BUYER' } });
+  });
+
   test('orders updated in the last two minutes appear only once the window reaches them', async () => {
     let now = T0;
     const sim = await start({ clock: () => now });

@@ -350,7 +350,12 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         };
       }
       if (included.has('FULFILLMENT')) item.fulfillment = { quantityFulfilled: it.quantityShipped, quantityUnfulfilled: it.quantityOrdered - it.quantityShipped };
-      if (included.has('CANCELLATION') && o.status === 'CANCELLED') item.cancellation = { cancellationExecution: { cancelledBy: 'BUYER', cancelReason: 'NO_LONGER_NEEDED' } };
+      if (included.has('CANCELLATION') && (o.status === 'CANCELLED' || it.cancelRequest)) {
+        item.cancellation = {
+          ...(it.cancelRequest ? { cancellationRequest: { requester: 'BUYER', cancelReason: it.cancelRequest.reason } } : {}),
+          ...(o.status === 'CANCELLED' ? { cancellationExecution: { cancelledBy: it.cancelRequest ? 'BUYER' : 'MERCHANT', cancelReason: it.cancelRequest?.reason ?? 'Cancelled' } } : {}),
+        };
+      }
       return item;
     });
     if (included.has('PACKAGES') && o.packages.length > 0) {

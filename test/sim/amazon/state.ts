@@ -50,6 +50,8 @@ export interface SimOrderItem {
   /** Decimal string; Amazon hides it while the order is Pending. */
   unitPrice: string;
   itemTax: string;
+  /** Set when the buyer asks to cancel the item (requestCancellation). */
+  cancelRequest?: { reason: string; at: number };
 }
 
 export interface SimPackage {
@@ -513,6 +515,19 @@ export class AmazonState {
     return order;
   }
 
+  /**
+   * The buyer asks to cancel (the order stays as it is until the seller cancels or ships): the items carry
+   * the request and an ORDER_CHANGE with OrderChangeType BuyerRequestedChange is emitted.
+   */
+  requestCancellation(orderId: string, reason = 'Buyer no longer needs the item'): SimOrder {
+    const order = this.orders.get(orderId);
+    if (!order) throw new Error(`no order ${orderId}`);
+    for (const it of order.items) if (it.quantityShipped < it.quantityOrdered) it.cancelRequest = { reason, at: this.clock() };
+    this.touchOrder(order);
+    this.emitOrderChange(order, 'BuyerRequestedChange');
+    return order;
+  }
+
   /** Marks an order updated now (strictly after its last update, so lastUpdatedAfter windows see it). */
   touchOrder(order: SimOrder): void {
     order.lastUpdatedTime = Math.max(this.clock(), order.lastUpdatedTime + 1);
@@ -554,6 +569,7 @@ export class AmazonState {
               OrderItemStatus: it.quantityShipped >= it.quantityOrdered ? 'Shipped' : 'Unshipped',
               Quantity: it.quantityOrdered,
               QuantityShipped: it.quantityShipped,
+              ...(it.cancelRequest ? { IsBuyerRequestedCancel: true } : {}),
             })),
           },
         },
