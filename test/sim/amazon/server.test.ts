@@ -518,6 +518,18 @@ describe('rate limits and faults', () => {
     expect((await sp(sim, token, 'GET', mp)).status).toBe(200);
     sim.faults.storm429(5);
     sim.faults.clear();
+    // failAfterEffectNext: the confirmation is applied, the answer lost; the retry finds the package confirmed.
+    const o = sim.state.placeOrder({ items: [{ sku: 'SIM-X', quantity: 1 }] });
+    const body = { marketplaceId: 'ATVPDKIKX0DER', packageDetail: { packageReferenceId: 'p1', carrierCode: 'UPS', trackingNumber: 'T1', shipDate: '2026-06-01T10:00:00Z', orderItems: [{ orderItemId: o.items[0]!.orderItemId, quantity: 1 }] } };
+    sim.faults.failAfterEffectNext(1, 'confirmShipment');
+    await expect(sp(sim, token, 'POST', `/orders/v0/orders/${o.orderId}/shipmentConfirmation`, body)).rejects.toThrow();
+    expect(sim.state.confirmations.get(o.orderId)).toHaveLength(1);
+    expect((await sp(sim, token, 'POST', `/orders/v0/orders/${o.orderId}/shipmentConfirmation`, body)).status).toBe(400);
+    expect(sim.state.confirmations.get(o.orderId)).toHaveLength(1);
+    const wrongType = await fetch(`${sim.url}/orders/v0/orders/${o.orderId}/shipmentConfirmation`, { method: 'POST', headers: { 'x-amz-access-token': token, 'content-type': 'text/plain' }, body: JSON.stringify(body) });
+    expect(wrongType.status).toBe(400);
+    const wrongType2 = await fetch(`${sim.url}/listings/2021-08-01/items/${sim.sellerId}/SIM-X?marketplaceIds=ATVPDKIKX0DER`, { method: 'PATCH', headers: { 'x-amz-access-token': token, 'content-type': 'text/plain' }, body: '{}' });
+    expect(wrongType2.status).toBe(415);
     expect((await sp(sim, token, 'GET', mp)).status).toBe(200);
     expect(sim.requestCount()).toBe(sim.requests.filter((r) => r.operation !== 'lwaToken').length);
   });

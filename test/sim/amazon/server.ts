@@ -51,6 +51,8 @@ export interface AmazonSimFaults {
   timeoutNext(n: number, operation?: string): void;
   /** The next n calls are handled (writes take effect) and answered 200 with a truncated body. */
   malformedNext(n: number, operation?: string): void;
+  /** The next n calls are handled (writes take effect), then the connection is dropped without an answer. */
+  failAfterEffectNext(n: number, operation?: string): void;
   expireTokens(): void;
   expireClientSecret(on: boolean): void;
   revokeRefreshToken(): void;
@@ -115,7 +117,7 @@ interface TokenInfo {
   generation: number;
 }
 
-type FaultKind = 'throttle' | 'error500' | 'error503' | 'timeout' | 'malformed';
+type FaultKind = 'throttle' | 'error500' | 'error503' | 'timeout' | 'malformed' | 'drop_after_effect';
 interface FaultRule {
   kind: FaultKind;
   left: number;
@@ -1405,7 +1407,7 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         finish(sandboxAnswer(op, pathParams, url.searchParams, body));
         return;
       }
-      const fault = takeFault(['timeout', 'throttle', 'error500', 'error503', 'malformed'], op.operationId);
+      const fault = takeFault(['timeout', 'throttle', 'error500', 'error503', 'malformed', 'drop_after_effect'], op.operationId);
       if (fault === 'timeout') {
         record(op.operationId, 0);
         hung.add(res);
@@ -1431,6 +1433,10 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         return;
       }
       if (op.bodyPointer) {
+        const ctype = String(req.headers['content-type'] ?? 'application/json').toLowerCase();
+        if (!ctype.includes('json')) {
+          throw new SpError(op.responses.has(415) ? 415 : 400, 'UnsupportedMediaType', `Content-Type ${ctype} is not supported; send application/json.`);
+        }
         if (body === undefined) throw new SpError(400, 'InvalidInput', 'The request body is missing.');
         const problems = models.checkBody(op.operationId, body);
         if (problems.length) throw new SpError(400, 'InvalidInput', 'Invalid Input', problems.join('; '));
@@ -1439,6 +1445,11 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
       const handler = handlers[op.operationId];
       if (!handler) throw new SpError(404, 'NotFound', `${op.operationId} is not simulated.`);
       const answer = handler({ op, path: pathParams, q, body, token });
+      if (fault === 'drop_after_effect') {
+        record(op.operationId, 0);
+        res.destroy();
+        return;
+      }
       finish(answer, fault === 'malformed');
     } catch (e) {
       if (e instanceof SpError) {
@@ -1466,6 +1477,7 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
     failNext: (status, n, operation) => void rules.push({ kind: status === 500 ? 'error500' : 'error503', left: n, ...(operation ? { operation } : {}) }),
     timeoutNext: (n, operation) => void rules.push({ kind: 'timeout', left: n, ...(operation ? { operation } : {}) }),
     malformedNext: (n, operation) => void rules.push({ kind: 'malformed', left: n, ...(operation ? { operation } : {}) }),
+    failAfterEffectNext: (n, operation) => void rules.push({ kind: 'drop_after_effect', left: n, ...(operation ? { operation } : {}) }),
     expireTokens: () => {
       lwa.generation++;
     },
