@@ -111,6 +111,8 @@ describe('access tokens', () => {
     expect((await sp(sim, grantless, 'GET', '/sellers/v1/marketplaceParticipations')).status).toBe(403);
     expect((await sp(sim, fresh, 'GET', '/notifications/v1/destinations')).status).toBe(403);
     expect((await sp(sim, grantless, 'GET', '/notifications/v1/destinations')).status).toBe(200);
+    const rotation = await grantlessToken(sim, 'sellingpartnerapi::client_credential:rotation');
+    expect((await sp(sim, rotation, 'GET', '/notifications/v1/destinations')).status).toBe(403);
   });
 
   test('getMarketplaceParticipations lists the seller marketplaces in a {payload} envelope', async () => {

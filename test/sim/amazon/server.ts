@@ -1262,6 +1262,9 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
     if (clock() >= info.expiresAt || info.generation < lwa.generation) {
       throw new SpError(403, 'Unauthorized', 'Access to requested resource is denied.', 'The access token you provided has expired.');
     }
+    if (op.grantless && info.kind === 'grantless' && info.scope !== 'sellingpartnerapi::notifications') {
+      throw new SpError(403, 'Unauthorized', 'Access to requested resource is denied.', `The token's scope ${String(info.scope)} does not cover this operation.`);
+    }
     if (op.grantless !== (info.kind === 'grantless')) {
       throw new SpError(403, 'Unauthorized', 'Access to requested resource is denied.', op.grantless ? 'This operation requires a grantless token.' : 'Grantless tokens cannot call this operation.');
     }
