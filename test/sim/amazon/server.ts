@@ -436,8 +436,16 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
       if (after && (k < after[0] || (k === after[0] && o.orderId <= after[1]))) continue;
       matches.push(o);
     }
-    matches.sort((a, b) => keyOf(a) - keyOf(b) || (a.orderId < b.orderId ? -1 : 1));
-    const page = matches.slice(0, pageSize);
+    // Only the page (and whether more follow) is needed: select it without sorting the whole window.
+    const cmp = (a: SimOrder, b: SimOrder) => keyOf(a) - keyOf(b) || (a.orderId < b.orderId ? -1 : 1);
+    const page: SimOrder[] = [];
+    for (const o of matches) {
+      if (page.length === pageSize && cmp(o, page[pageSize - 1] as SimOrder) > 0) continue;
+      let i = page.length;
+      while (i > 0 && cmp(o, page[i - 1] as SimOrder) < 0) i--;
+      page.splice(i, 0, o);
+      if (page.length > pageSize) page.pop();
+    }
     const included = new Set((q.includedData as string[] | undefined) ?? []);
     const body: Record<string, unknown> = { orders: page.map((o) => renderOrder(o, included)) };
     if (matches.length > pageSize) {
@@ -645,22 +653,22 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
       if (cb !== undefined && l.createdDate > cb) return false;
       if (ua !== undefined && l.lastUpdatedDate < ua) return false;
       if (ub !== undefined && l.lastUpdatedDate > ub) return false;
-      const st = listingStatus(l);
-      if (withStatus && !withStatus.some((s) => st.includes(s))) return false;
-      if (withoutStatus && withoutStatus.some((s) => st.includes(s))) return false;
+      if (withStatus || withoutStatus) {
+        const st = listingStatus(l);
+        if (withStatus && !withStatus.some((s) => st.includes(s))) return false;
+        if (withoutStatus && withoutStatus.some((s) => st.includes(s))) return false;
+      }
       if (withSeverity && !l.issues.some((i) => withSeverity.includes(i.severity))) return false;
       return true;
     });
     const sortBy = q.sortBy as string;
     const dir = q.sortOrder === 'ASC' ? 1 : -1;
     const keyOf = (l: SimListing): string | number => (sortBy === 'sku' ? l.sku : sortBy === 'createdDate' ? l.createdDate : l.lastUpdatedDate);
-    matches.sort((a, b) => {
-      const ka = keyOf(a);
-      const kb = keyOf(b);
-      return (ka < kb ? -1 : ka > kb ? 1 : a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0) * dir;
-    });
+    const keyed = matches.map((l) => ({ l, k: keyOf(l) }));
+    keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.l.sku < b.l.sku ? -1 : a.l.sku > b.l.sku ? 1 : 0) * dir);
+    for (let i = 0; i < keyed.length; i++) matches[i] = (keyed[i] as { l: SimListing }).l;
     const fhash = createHash('sha1')
-      .update(JSON.stringify([mps, ids, idType, q.createdAfter, q.createdBefore, q.lastUpdatedAfter, q.lastUpdatedBefore, withStatus, withoutStatus, withSeverity, sortBy, q.sortOrder]))
+      .update(JSON.stringify([mps, ids, idType, parentFilter, q.createdAfter, q.createdBefore, q.lastUpdatedAfter, q.lastUpdatedBefore, withStatus, withoutStatus, withSeverity, sortBy, q.sortOrder]))
       .digest('hex')
       .slice(0, 16);
     let offset = 0;
