@@ -188,6 +188,17 @@ describe('product type definitions', () => {
     const offerOnly = await sp<{ schema: { checksum: string } }>(sim, token, 'GET', '/definitions/2020-09-01/productTypes/SHIRT?marketplaceIds=ATVPDKIKX0DER&requirements=LISTING_OFFER_ONLY');
     expect(offerOnly.body.schema.checksum).not.toBe(r.body.schema.checksum);
     expect((await sp(sim, token, 'GET', '/definitions/2020-09-01/productTypes/SPACESHIP?marketplaceIds=ATVPDKIKX0DER')).status).toBe(404);
+    // Amazon publishes a new version: new checksum and version; the old version stays retrievable.
+    sim.state.bumpProductType('SHIRT');
+    type Def = { schema: { checksum: string; link: { resource: string } }; productTypeVersion: { version: string; latest: boolean } };
+    const bumped = await sp<Def>(sim, token, 'GET', '/definitions/2020-09-01/productTypes/SHIRT?marketplaceIds=ATVPDKIKX0DER');
+    expect(bumped.body.schema.checksum).not.toBe(r.body.schema.checksum);
+    expect(bumped.body.productTypeVersion.version).not.toBe(r.body.productTypeVersion.version);
+    const bumpedText = await (await fetch(bumped.body.schema.link.resource)).text();
+    expect(createHash('md5').update(bumpedText).digest('base64')).toBe(bumped.body.schema.checksum);
+    const old = await sp<Def>(sim, token, 'GET', '/definitions/2020-09-01/productTypes/SHIRT' + qs({ marketplaceIds: ['ATVPDKIKX0DER'], productTypeVersion: r.body.productTypeVersion.version }));
+    expect(old.body.schema.checksum).toBe(r.body.schema.checksum);
+    expect(old.body.productTypeVersion.latest).toBe(false);
     const search = await sp<{ productTypes: { name: string }[] }>(sim, token, 'GET', '/definitions/2020-09-01/productTypes?marketplaceIds=ATVPDKIKX0DER&keywords=luggage');
     expect(search.body.productTypes.map((p) => p.name)).toEqual(['LUGGAGE']);
   });

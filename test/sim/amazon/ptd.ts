@@ -9,6 +9,11 @@ export const PRODUCT_TYPES = ['PRODUCT', 'SHIRT', 'LUGGAGE'] as const;
 export type ProductTypeName = (typeof PRODUCT_TYPES)[number];
 export type Requirements = 'LISTING' | 'LISTING_PRODUCT_ONLY' | 'LISTING_OFFER_ONLY';
 export const PTD_VERSION = 'U2026-11-01T00:00:00.000Z';
+
+/** The version string of a product type at a revision (revision 0 is PTD_VERSION). */
+export function ptdVersion(revision: number): string {
+  return revision === 0 ? PTD_VERSION : `U2026-11-01T00:00:00.${String(revision).padStart(3, '0')}Z`;
+}
 export const META_SCHEMA_ID = 'https://schemas.amazon.com/selling-partners/definitions/product-types/meta-schema/v1';
 
 export const DISPLAY_NAMES: Record<ProductTypeName, string> = { PRODUCT: 'Product', SHIRT: 'Shirt', LUGGAGE: 'Luggage' };
@@ -320,8 +325,10 @@ export interface PtdDocument {
 }
 
 /** The schema document's text and checksum (MD5, base64, as Amazon's SchemaLink checksum). */
-export function ptdDocument(productType: ProductTypeName, requirements: Requirements): PtdDocument {
-  const text = JSON.stringify(ptdSchema(productType, requirements), null, 2);
+export function ptdDocument(productType: ProductTypeName, requirements: Requirements, revision = 0): PtdDocument {
+  const schema = ptdSchema(productType, requirements);
+  if (revision > 0) schema.$comment = `${String(schema.$comment)}, revision ${revision}`;
+  const text = JSON.stringify(schema, null, 2);
   return { text, checksum: createHash('md5').update(text).digest('base64') };
 }
 

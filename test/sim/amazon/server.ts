@@ -14,6 +14,7 @@ import {
   META_SCHEMA_ID,
   PRODUCT_TYPES,
   PTD_VERSION,
+  ptdVersion,
   isProductType,
   propertyGroups,
   ptdDocument,
@@ -1034,14 +1035,17 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
     if (!isProductType(pt)) throw new SpError(404, 'NOT_FOUND', `Product type ${pt} was not found.`);
     const requirements = q.requirements as Requirements;
     const version = String(q.productTypeVersion);
-    if (version !== 'LATEST' && version !== PTD_VERSION) throw new SpError(404, 'NOT_FOUND', `Version ${version} of product type ${pt} was not found.`);
-    const doc = ptdDocument(pt, requirements);
+    const revision = state.productTypeRevisions.get(pt) ?? 0;
+    const known = Array.from({ length: revision + 1 }, (_v, r) => ptdVersion(r));
+    if (version !== 'LATEST' && !known.includes(version)) throw new SpError(404, 'NOT_FOUND', `Version ${version} of product type ${pt} was not found.`);
+    const served = version === 'LATEST' ? revision : known.indexOf(version);
+    const doc = ptdDocument(pt, requirements, served);
     const meta = createHash('md5').update(META_SCHEMA_ID).digest('base64');
     return {
       status: 200,
       body: {
         metaSchema: { link: { resource: presign('/_sim/s3/ptd/meta-schema.json', 7 * 86_400), verb: 'GET' }, checksum: meta },
-        schema: { link: { resource: presign(`/_sim/s3/ptd/${pt}/${requirements}.json`, 7 * 86_400), verb: 'GET' }, checksum: doc.checksum },
+        schema: { link: { resource: presign(`/_sim/s3/ptd/${pt}/${requirements}/${served}.json`, 7 * 86_400), verb: 'GET' }, checksum: doc.checksum },
         requirements,
         requirementsEnforced: q.requirementsEnforced,
         propertyGroups: propertyGroups(pt),
@@ -1049,7 +1053,7 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         marketplaceIds: mps,
         productType: pt,
         displayName: DISPLAY_NAMES[pt],
-        productTypeVersion: { version: PTD_VERSION, latest: true, releaseCandidate: false },
+        productTypeVersion: { version: ptdVersion(served), latest: served === revision, releaseCandidate: false },
       },
     };
   }
@@ -1363,11 +1367,11 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         res.end(d.content ?? '');
         return;
       }
-      const m = /^ptd\/(\w+)\/(\w+)\.json$/.exec(rel);
+      const m = /^ptd\/(\w+)\/(\w+)\/(\d+)\.json$/.exec(rel);
       if (m && isProductType(m[1] as string)) {
         record('document', 200);
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(ptdDocument(m[1] as (typeof PRODUCT_TYPES)[number], m[2] as Requirements).text);
+        res.end(ptdDocument(m[1] as (typeof PRODUCT_TYPES)[number], m[2] as Requirements, Number(m[3])).text);
         return;
       }
       if (rel === 'ptd/meta-schema.json') {

@@ -227,6 +227,8 @@ export class AmazonState {
   /** Packages confirmed per order, in order. */
   readonly confirmations = new Map<string, Confirmation[]>();
   readonly listingWrites: ListingWrite[] = [];
+  /** Revision of each product type definition; bumpProductType publishes a new version (new checksum). */
+  readonly productTypeRevisions = new Map<string, number>();
   /** Called with every ORDER_CHANGE payload emitted (the simulator validates them against the schema). */
   onEmit: ((n: OrderChangeNotification) => void) | undefined;
   #seq = 0;
@@ -528,6 +530,13 @@ export class AmazonState {
     this.touchOrder(order);
     this.emitOrderChange(order, 'BuyerRequestedChange');
     return order;
+  }
+
+  /** Amazon publishes a new version of a product type: its schema document and checksum change. */
+  bumpProductType(productType: string): number {
+    const next = (this.productTypeRevisions.get(productType) ?? 0) + 1;
+    this.productTypeRevisions.set(productType, next);
+    return next;
   }
 
   /** Marks an order updated now (strictly after its last update, so lastUpdatedAfter windows see it). */
