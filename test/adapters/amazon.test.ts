@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createAmazonAdapter, amazonAdapter } from '../../src/adapters/amazon/index.ts';
 import { clearTokenCache, LwaTokens } from '../../src/adapters/amazon/lwa.ts';
 import { packageReferenceIdOf } from '../../src/adapters/amazon/orders.ts';
+import { subscribeOrderChanges } from '../../src/adapters/amazon/subscriptions.ts';
 import { AppError } from '../../src/core/errors.ts';
 import type { ChannelAdapter, PullWindow, RateSpec, RawRecord, Throttle, UpstreamCall } from '../../src/core/ports.ts';
 import { startAmazonSim, type AmazonSim } from '../sim/amazon/index.ts';
@@ -139,6 +140,23 @@ describe('Login with Amazon', () => {
     expect(err.message).toMatch(/secret/);
     expect(r.sim.requests.filter((q) => q.path.includes('/auth/o2/token')).length - lwaBefore).toBe(1);
     r.sim.faults.expireClientSecret(false);
+  });
+
+  test('ORDER_CHANGE delivery: the destination with a grantless token, the subscription with the seller\'s; again reuses both', async () => {
+    const ctx = {
+      connectionId: 'con_test',
+      tenantId: 'ten_test',
+      settings: amazonAdapter.settingsSchema.parse({ region: 'na', seller_id: r.sim.sellerId, marketplace_ids: r.sim.marketplaceIds, endpoint: r.sim.url, lwa_endpoint: r.sim.lwaUrl }),
+      credentials: r.sim.credentials,
+      allowPrivateUpstreams: true,
+    };
+    const arn = 'arn:aws:sqs:us-east-1:123456789012:switchyard-notifications';
+    const first = await subscribeOrderChanges(ctx, arn);
+    const again = await subscribeOrderChanges(ctx, arn);
+    expect(again).toEqual(first);
+    expect(r.sim.state.destinations.size).toBe(1);
+    expect([...r.sim.state.subscriptions.values()].filter((x) => x.notificationType === 'ORDER_CHANGE').length).toBe(1);
+    expect(r.sim.requests.filter((q) => q.operation === 'createDestination' && q.status === 200).length).toBe(1);
   });
 
   test('a revoked refresh token (invalid_grant) is auth_failed and never retried', async () => {
