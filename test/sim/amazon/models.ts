@@ -126,6 +126,12 @@ function clean(node: unknown): unknown {
     }
     out[k] = clean(v);
   }
+  // Many string fields list their values only in prose ("**Possible values**: `A`, `B`"); enforce them.
+  const desc = (node as { description?: unknown }).description;
+  if (out.type === 'string' && !out.enum && typeof desc === 'string') {
+    const m = /\*\*Possible values\*\*:?\s*((?:`[^`]+`(?:,\s*|\s+and\s+|\.|\s)*)+)/.exec(desc);
+    if (m) out.enum = [...(m[1] as string).matchAll(/`([^`]+)`/g)].map((x) => x[1]);
+  }
   return out;
 }
 

@@ -377,6 +377,17 @@ function validator(productType: ProductTypeName, requirements: Requirements): Va
   return v;
 }
 
+const known = new Map<string, Set<string>>();
+function knownAttributes(productType: ProductTypeName, requirements: Requirements): Set<string> {
+  const key = `${productType}:${requirements}`;
+  let names = known.get(key);
+  if (!names) {
+    names = new Set(Object.keys(ptdSchema(productType, requirements).properties as object));
+    known.set(key, names);
+  }
+  return names;
+}
+
 export function isProductType(name: string): name is ProductTypeName {
   return (PRODUCT_TYPES as readonly string[]).includes(name);
 }
@@ -409,7 +420,7 @@ export function validateAttributes(
   }
   const v = validator(productType, requirements);
   const issues: ListingIssue[] = [];
-  const known = new Set(Object.keys(ptdSchema(productType, requirements).properties as object));
+  const known = knownAttributes(productType, requirements);
   for (const name of Object.keys(attributes)) {
     if (!known.has(name) && (!only || only.includes(name))) {
       issues.push({

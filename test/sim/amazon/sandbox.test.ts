@@ -90,6 +90,12 @@ describe('the response validator', () => {
     expect(models.check('getMarketplaceParticipations', 200, { payload: [{ marketplace: { id: 'X' } }] })).not.toEqual([]);
     expect(models.check('patchListingsItem', 200, { sku: 'a', status: 'MAYBE', submissionId: 's' })).not.toEqual([]);
     expect(models.check('getOrder', 418, {})).not.toEqual([]);
+    // Values the models list only in prose ("**Possible values**: ...") are enforced too.
+    const sample = models.operations.get('getOrder')?.sandbox.find((c) => c.status === 200)?.response as { order: { fulfillment: { fulfilledBy: string } } };
+    expect(models.check('getOrder', 200, sample)).toEqual([]);
+    const robot = structuredClone(sample);
+    robot.order.fulfillment.fulfilledBy = 'ROBOT';
+    expect(models.check('getOrder', 200, robot).join()).toMatch(/fulfilledBy must be equal to one of the allowed values/);
     expect(models.check('getFeed', 200, { feedId: '1', feedType: 'JSON_LISTINGS_FEED', createdTime: '2026-01-01T00:00:00Z', processingStatus: 'DONE' })).toEqual([]);
   });
 

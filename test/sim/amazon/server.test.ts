@@ -31,7 +31,7 @@ describe('Login with Amazon', () => {
     const { client_id, client_secret, refresh_token } = sim.credentials;
     const r = await lwa(sim, { grant_type: 'refresh_token', refresh_token, client_id, client_secret });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ token_type: 'bearer', expires_in: 3600, refresh_token });
+    expect(r.body).toMatchObject({ token_type: 'bearer', expires_in: 60, refresh_token }); // 3600 s / timeScale 60
     expect(String(r.body.access_token)).toMatch(/^Atza\|/);
     const g = await lwa(sim, { grant_type: 'client_credentials', scope: 'sellingpartnerapi::notifications', client_id, client_secret });
     expect(g.status).toBe(200);
@@ -67,6 +67,26 @@ describe('Login with Amazon', () => {
     const noScope = await lwa(sim, { grant_type: 'client_credentials', client_id, client_secret });
     expect(noScope.body.error).toBe('invalid_request');
     expect(sim.tokensIssued()).toBe(0);
+  });
+});
+
+describe('Login with Amazon faults', () => {
+  test('faults reach the token endpoint only when a rule names lwaToken', async () => {
+    const sim = await start();
+    const { client_id, client_secret, refresh_token } = sim.credentials;
+    const form = { grant_type: 'refresh_token', refresh_token, client_id, client_secret };
+    sim.faults.failNext(503, 1);
+    expect((await lwa(sim, form)).status).toBe(200);
+    sim.faults.clear();
+    sim.faults.failNext(500, 1, 'lwaToken');
+    const failed = await lwa(sim, form);
+    expect(failed.status).toBe(500);
+    expect(failed.body.error).toBe('server_error');
+    sim.faults.storm429(1, 'lwaToken');
+    expect((await lwa(sim, form)).status).toBe(429);
+    expect((await lwa(sim, form)).status).toBe(200);
+    expect(sim.requests.filter((r) => r.operation === 'lwaToken').map((r) => r.status)).toEqual([200, 500, 429, 200]);
+    expect(sim.tokensIssued()).toBe(2);
   });
 });
 
@@ -381,6 +401,14 @@ describe('listings items', () => {
     } while (pageToken);
     expect(skus).toEqual([...skus].sort());
     expect(new Set(skus).size).toBe(26);
+    const warned = await sp<{ items: { sku: string; issues: { severity: string }[] }[] }>(
+      sim,
+      token,
+      'GET',
+      `/listings/2021-08-01/items/${sim.sellerId}` + qs({ marketplaceIds: ['ATVPDKIKX0DER'], withIssueSeverity: ['WARNING'], includedData: ['issues'] }),
+    );
+    expect(warned.body.items.map((i) => i.sku)).toEqual(['SIM-000025']);
+    expect(warned.body.items[0]?.issues[0]?.severity).toBe('WARNING');
     const bySku = await sp<{ items: { sku: string }[] }>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}` + qs({ marketplaceIds: ['ATVPDKIKX0DER'], identifiersType: 'SKU', identifiers: ['BAG-1', 'SIM-000003'] }));
     expect(bySku.body.items.map((i) => i.sku).sort()).toEqual(['BAG-1', 'SIM-000003']);
     const del = await sp<{ status: string }>(sim, token, 'DELETE', base);
@@ -404,6 +432,9 @@ describe('rate limits and faults', () => {
     expect(limited.status).toBe(429);
     expect(limited.body.errors[0]?.code).toBe('QuotaExceeded');
     expect(limited.headers.get('x-amzn-ratelimit-limit')).toBe('5'); // 0.5/s x 10
+    expect(sim.usagePlan('getOrder')).toEqual({ rate: 5, burst: 30 });
+    expect(sim.usagePlan('patchListingsItem')).toEqual({ rate: 50, burst: 5 });
+    expect(sim.usagePlan('createFeed')).toEqual({ rate: 0.083, burst: 15 });
     // Other operations keep their own buckets.
     expect((await sp(sim, token, 'GET', '/sellers/v1/marketplaceParticipations')).status).toBe(200);
     now += 200; // 0.2 s at 5/s: one token

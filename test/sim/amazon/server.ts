@@ -47,8 +47,10 @@ export interface SimRequestRecord {
 export interface AmazonSimFaults {
   storm429(n: number, operation?: string): void;
   failNext(status: 500 | 503, n: number, operation?: string): void;
-  timeoutNext(n: number): void;
-  malformedNext(n: number): void;
+  /** The next n calls hang unanswered (no effect) until the client gives up; the socket is closed after 60 s. */
+  timeoutNext(n: number, operation?: string): void;
+  /** The next n calls are handled (writes take effect) and answered 200 with a truncated body. */
+  malformedNext(n: number, operation?: string): void;
   expireTokens(): void;
   expireClientSecret(on: boolean): void;
   revokeRefreshToken(): void;
@@ -72,6 +74,8 @@ export interface AmazonSim {
   violations: string[];
   /** Access tokens issued so far (refresh, client_credentials and authorization_code grants). */
   tokensIssued(): number;
+  /** The operation's usage plan as the simulator enforces it (the model's rate x timeScale, and burst). */
+  usagePlan(operationId: string): { rate: number; burst: number } | undefined;
   /** Refills every bucket (e.g. between phases of a test). */
   resetRateLimits(): void;
   /** Processes feeds whose time has come (also runs on every request and on timers). */
@@ -1188,7 +1192,8 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
       lwa.issued++;
       return {
         status: 200,
-        body: { access_token: token, ...(withRefresh ? { refresh_token: credentials.refresh_token } : {}), token_type: 'bearer', expires_in: 3600 },
+        // 3600 s scaled like every other duration; rounded down so the token never dies before expires_in says.
+        body: { access_token: token, ...(withRefresh ? { refresh_token: credentials.refresh_token } : {}), token_type: 'bearer', expires_in: Math.max(1, Math.floor(3600 / timeScale)) },
       };
     };
     if (grant === 'refresh_token') {
@@ -1265,8 +1270,25 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
           form = new URLSearchParams();
         }
       } else form = new URLSearchParams(raw);
+      // Faults reach the token endpoint only when a rule names it ('lwaToken').
+      const fault = rules.some((r) => r.operation === 'lwaToken') ? takeFault(['timeout', 'throttle', 'error500', 'error503', 'malformed'], 'lwaToken') : null;
+      if (fault === 'timeout') {
+        record('lwaToken', 0);
+        hung.add(res);
+        return;
+      }
+      if (fault && fault !== 'malformed') {
+        const status = fault === 'throttle' ? 429 : fault === 'error500' ? 500 : 503;
+        record('lwaToken', status);
+        send(res, { status, body: { error: fault === 'throttle' ? 'slow_down' : 'server_error', error_description: 'The authorization server is temporarily unable to handle the request' } });
+        return;
+      }
       const a = lwaToken(form);
       record('lwaToken', a.status);
+      if (fault === 'malformed') {
+        send(res, { ...a, headers: { 'cache-control': 'no-store' } }, true);
+        return;
+      }
       send(res, { ...a, headers: { 'cache-control': 'no-store' } });
       return;
     }
@@ -1422,8 +1444,8 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
   const faults: AmazonSimFaults = {
     storm429: (n, operation) => void rules.push({ kind: 'throttle', left: n, ...(operation ? { operation } : {}) }),
     failNext: (status, n, operation) => void rules.push({ kind: status === 500 ? 'error500' : 'error503', left: n, ...(operation ? { operation } : {}) }),
-    timeoutNext: (n) => void rules.push({ kind: 'timeout', left: n }),
-    malformedNext: (n) => void rules.push({ kind: 'malformed', left: n }),
+    timeoutNext: (n, operation) => void rules.push({ kind: 'timeout', left: n, ...(operation ? { operation } : {}) }),
+    malformedNext: (n, operation) => void rules.push({ kind: 'malformed', left: n, ...(operation ? { operation } : {}) }),
     expireTokens: () => {
       lwa.generation++;
     },
@@ -1454,6 +1476,10 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
     requestCount: () => requests.filter((r) => r.operation !== 'lwaToken').length,
     violations,
     tokensIssued: () => lwa.issued,
+    usagePlan: (operationId) => {
+      const op = models.operations.get(operationId);
+      return op?.rate === undefined || op.burst === undefined ? undefined : { rate: op.rate * timeScale, burst: op.burst };
+    },
     resetRateLimits: () => buckets.clear(),
     advanceFeeds,
     stop: async () => {

@@ -294,7 +294,11 @@ export class AmazonState {
         attributes,
         createdDate: created,
         lastUpdatedDate: created + Math.floor(rand() * 86_400_000),
-        issues: [],
+        // Every 25th listing carries a warning, as live catalogues do (withIssueSeverity finds them).
+        issues:
+          i % 25 === 24
+            ? [{ code: '18027', message: "The 'bullet_point' attribute is recommended for this product type.", severity: 'WARNING', attributeNames: ['bullet_point'], categories: ['MISSING_ATTRIBUTE'] }]
+            : [],
         ...(fba ? { fnSku: 'X00' + asin.slice(3) } : {}),
       });
       this.catalog.set(asin, {
@@ -309,16 +313,24 @@ export class AmazonState {
         productType,
       });
     }
-    const skus = [...this.listings.keys()];
+    // FBA stock belongs to FBA listings (fulfillment channel AMAZON_NA): first the seeded FBA listings, then
+    // more listings converted to FBA from the end of the catalogue, then FBA-only SKUs without a listing.
+    const fbaSkus = [...this.listings.values()].filter((l) => l.fnSku && !this.fbaInventory.has(l.sku)).map((l) => l.sku);
     const nInv = opts.fbaInventory ?? 0;
+    const convertible = [...this.listings.values()].filter((l) => !l.fnSku).reverse();
     for (let i = 0; i < nInv; i++) {
-      const listing = this.listings.get(skus[i % Math.max(1, skus.length)] ?? '');
-      const sku = listing && !this.fbaInventory.has(listing.sku) ? listing.sku : `FBA-${pad(this.fbaInventory.size + 1, 6)}`;
+      let listing = fbaSkus[i] !== undefined ? this.listings.get(fbaSkus[i] as string) : undefined;
+      if (!listing && convertible.length > 0) {
+        listing = convertible.shift() as SimListing;
+        listing.fnSku = 'X00' + (listing.asin ?? asinFor(i)).slice(3);
+        listing.attributes.fulfillment_availability = [{ fulfillment_channel_code: 'AMAZON_NA' }];
+      }
+      const sku = listing ? listing.sku : `FBA-${pad(this.fbaInventory.size + 1, 6)}`;
       const asin = listing?.asin ?? asinFor(500_000 + i);
       this.fbaInventory.set(sku, {
         sellerSku: sku,
         asin,
-        fnSku: 'X00' + asin.slice(3),
+        fnSku: listing?.fnSku ?? 'X00' + asin.slice(3),
         productName: listing ? String((listing.attributes.item_name?.[0] as { value: string }).value) : `FBA item ${i + 1}`,
         condition: 'NewItem',
         fulfillable: Math.floor(rand() * 500),
@@ -331,6 +343,9 @@ export class AmazonState {
         lastUpdatedTime: now - Math.floor(rand() * 7 * 86_400_000),
       });
     }
+    const skus = [...this.listings.keys()];
+    const mfnPool = skus.filter((k) => !this.listings.get(k)?.fnSku);
+    const afnPool = skus.filter((k) => this.listings.get(k)?.fnSku);
     const nOrders = opts.orders ?? 0;
     const span = 30 * 86_400_000;
     for (let i = 0; i < nOrders; i++) {
@@ -347,7 +362,9 @@ export class AmazonState {
       const items: SimOrderItem[] = [];
       const orderId = this.#orderId(i + 1);
       for (let k = 0; k < nItems; k++) {
-        const listing = skus.length ? this.listings.get(skus[Math.floor(rand() * skus.length)] as string) : undefined;
+        // AFN orders sell FBA listings, MFN orders merchant-fulfilled ones (when the catalogue has them).
+        const pool = fulfilledBy === 'AMAZON' && afnPool.length ? afnPool : mfnPool.length ? mfnPool : skus;
+        const listing = pool.length ? this.listings.get(pool[Math.floor(rand() * pool.length)] as string) : undefined;
         const qty = 1 + Math.floor(rand() * 3);
         const offer = listing?.attributes.purchasable_offer?.[0] as { our_price?: { schedule: { value_with_tax: number }[] }[] } | undefined;
         const price = offer?.our_price?.[0]?.schedule[0]?.value_with_tax ?? 9.99;
