@@ -187,6 +187,21 @@ describe('throttling', () => {
     expect(r.calls.filter((c) => c.operation === 'searchOrders').every((c) => typeof c.requestId === 'string' && c.requestId.length > 0)).toBe(true);
   });
 
+  test('a hung answer times out and a malformed body fails, both as retriable upstream_unavailable', async () => {
+    const quick = r.make({ settings: { timeout_ms: 300 } });
+    await quick.fetch!('products', 'SIM-000001');
+    r.sim.faults.timeoutNext(1);
+    const hung = await failure(quick.fetch!('products', 'SIM-000001'));
+    expect(hung.kind).toBe('upstream_unavailable');
+    expect(hung.retriable).toBe(true);
+    expect(hung.message).toMatch(/timed out/);
+    r.sim.faults.malformedNext(1);
+    const bad = await failure(quick.fetch!('products', 'SIM-000001'));
+    expect(bad.kind).toBe('upstream_unavailable');
+    expect(bad.retriable).toBe(true);
+    r.sim.faults.clear();
+  });
+
   test('429 QuotaExceeded spends the bucket and surfaces as throttled with the time a token takes to come back', async () => {
     r.sim.faults.storm429(1, 'getListingsItem');
     const err = await failure(r.adapter.fetch!('products', 'SIM-000001'));
@@ -319,6 +334,23 @@ describe('listings, stock and prices', () => {
     const mfn = levels.find((x) => x.sku === mfnSkus()[0])!;
     expect(mfn.fulfillment_channel).toBe('merchant');
     expect(mfn.on_hand).toBe(r.sim.state.quantityOf(mfn.sku));
+  });
+
+  test('a full pass lists every listing, also one changed after the window closed (deletion detection must not drop it)', async () => {
+    const window = { from: null, to: new Date(Date.now() - 120_000).toISOString() };
+    const l = r.sim.state.listings.get('SIM-000009')!;
+    l.lastUpdatedDate = Date.now();
+    const full = await pullAll(r.adapter, 'products', window);
+    expect(full.records.map((x) => x.external_id)).toContain('SIM-000009');
+    expect(full.records.length).toBe(r.sim.state.listings.size);
+    const incremental = await pullAll(r.adapter, 'products', { from: new Date(Date.now() - 600_000).toISOString(), to: window.to });
+    expect(incremental.records.map((x) => x.external_id)).not.toContain('SIM-000009');
+  });
+
+  test('a marketplace of another region is refused in the settings', () => {
+    const parsed = amazonAdapter.settingsSchema.safeParse({ region: 'na', seller_id: 'A1', marketplace_ids: ['ATVPDKIKX0DER', 'A1PA6795UKMFR9'] });
+    expect(parsed.success).toBe(false);
+    expect(JSON.stringify(parsed.error?.issues)).toMatch(/A1PA6795UKMFR9 \(DE\) is served by region eu/);
   });
 
   test('a few stock changes go as single patches, many as one JSON_LISTINGS_FEED', async () => {

@@ -24,7 +24,7 @@ const InventoryResponse = z.object({
   pagination: z.object({ nextToken: z.string().nullish() }).nullish(),
 });
 
-const ListCursor = z.object({ token: z.string().min(1), after: z.string().nullable(), before: z.string() });
+const ListCursor = z.object({ token: z.string().min(1), after: z.string().nullable(), before: z.string().nullable() });
 const StockCursor = z.object({
   phase: z.enum(['mfn', 'fba']),
   token: z.string().nullable(),
@@ -67,7 +67,7 @@ export class Listings {
     return r.data;
   }
 
-  async #search(includedData: readonly string[], after: string | null, before: string, token: string | null) {
+  async #search(includedData: readonly string[], after: string | null, before: string | null, token: string | null) {
     return parse(
       SearchResults,
       'searchListingsItems',
@@ -79,7 +79,7 @@ export class Listings {
           marketplaceIds: [this.marketplace],
           includedData,
           lastUpdatedAfter: after ?? undefined,
-          lastUpdatedBefore: before,
+          lastUpdatedBefore: before ?? undefined,
           sortBy: 'lastUpdatedDate',
           sortOrder: 'ASC',
           pageSize: PAGE_SIZE,
@@ -89,10 +89,13 @@ export class Listings {
     );
   }
 
-  /** One page of listings updated in the window (all of them on a full pull). */
+  /**
+   * One page of listings updated in the window. A full pass lists every listing, without an upper bound:
+   * it decides which listings are gone, and one changed in the last minutes must not look deleted.
+   */
   async pullProducts(request: PullRequest): Promise<PullPage> {
-    const c = request.cursor ? decodeCursor(ListCursor, request.cursor) : { token: null, after: request.window.from, before: request.window.to };
-    if (c.after && Date.parse(c.after) >= Date.parse(c.before)) return { records: [], next: null };
+    const c = request.cursor ? decodeCursor(ListCursor, request.cursor) : { token: null, after: request.window.from, before: request.full ? null : request.window.to };
+    if (c.after && c.before && Date.parse(c.after) >= Date.parse(c.before)) return { records: [], next: null };
     const res = await this.#search(LISTING_DATA, c.after, c.before, c.token);
     const records: RawRecord[] = res.items.map((item) => {
       const l = this.#remember(item);

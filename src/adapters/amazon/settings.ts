@@ -1,5 +1,6 @@
 // What an Amazon connection is configured with (DESIGN.md: connection settings), as zod schemas.
 import { z } from 'zod';
+import { MARKETPLACES } from './marketplaces.ts';
 
 export const AmazonSettings = z
   .object({
@@ -19,7 +20,14 @@ export const AmazonSettings = z
     /** Where a full order pull starts (Amazon needs a lower bound). */
     orders_since: z.iso.datetime({ offset: true }).default('2020-01-01T00:00:00Z'),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    // One connection talks to one regional host: every known marketplace must belong to its region.
+    s.marketplace_ids.forEach((id, i) => {
+      const m = MARKETPLACES[id];
+      if (m && m.region !== s.region) ctx.addIssue({ code: 'custom', path: ['marketplace_ids', i], message: `marketplace ${id} (${m.country}) is served by region ${m.region}, not ${s.region}` });
+    });
+  });
 export type AmazonSettings = z.infer<typeof AmazonSettings>;
 
 export const AmazonCredentials = z
