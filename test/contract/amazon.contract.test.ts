@@ -13,6 +13,7 @@ channelContract('amazon', async () => {
   const mfnStock = [...sim.state.listings.values()].filter((l) => sim.state.quantityOf(l.sku) !== null).length;
   const mfnOrder = [...sim.state.orders.values()].find((o) => o.fulfilledBy === 'MERCHANT' && o.status === 'UNSHIPPED' && o.items.length > 0)!;
   const stockSku = [...sim.state.listings.values()].find((l) => sim.state.quantityOf(l.sku) !== null)!.sku;
+  const priceSku = [...sim.state.listings.values()].find((l) => l.sku !== stockSku && sim.state.priceOf(l.sku) !== null)!.sku;
   const settings = { region: 'na', seller_id: sim.sellerId, marketplace_ids: sim.marketplaceIds, endpoint: sim.url, lwa_endpoint: sim.lwaUrl, timeout_ms: 5_000 };
   return {
     factory: amazonAdapter,
@@ -28,6 +29,11 @@ channelContract('amazon', async () => {
         name: 'setStock',
         input: { sku: stockSku, quantity: (sim.state.quantityOf(stockSku) ?? 0) + 17 },
         effects: () => sim.state.listingWrites.filter((w) => w.sku === stockSku).length,
+      },
+      {
+        name: 'updatePrice',
+        input: { sku: priceSku, price: { amount: (sim.state.priceOf(priceSku)! + 3).toFixed(2), currency: 'USD' } },
+        effects: () => sim.state.listingWrites.filter((w) => w.sku === priceSku).length,
       },
       {
         name: 'createShipment',
