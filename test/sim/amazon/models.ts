@@ -2,12 +2,19 @@
 // operations the simulator serves (method, path, parameters, usage plan from the description), an ajv
 // validator of response bodies against the models' definitions, the static sandbox cases, and the
 // feed / processing report / notification schemas.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 
-export const SPECS_DIR = process.env.AMAZON_SPECS_DIR ?? '/work/shared/specs/amazon-sp-api/models';
+/** Amazon's files: AMAZON_SPECS_DIR, else `../shared/specs` next to the repository (as the issue names it). */
+export const SPECS_DIR =
+  [
+    process.env.AMAZON_SPECS_DIR,
+    fileURLToPath(new URL('../../../../shared/specs/amazon-sp-api/models', import.meta.url)),
+    '/work/shared/specs/amazon-sp-api/models',
+  ].find((d): d is string => !!d && existsSync(join(d, 'models'))) ?? '/work/shared/specs/amazon-sp-api/models';
 
 /** The model files the simulator serves, by short key. */
 export const MODEL_FILES = {

@@ -76,6 +76,22 @@ describe('static sandbox cases', () => {
     expect(sim.requests.filter((r) => r.operation !== 'lwaToken').length).toBe(cases.length);
   });
 
+  test('with sandbox: true the plain paths answer the cases; tokens are still required', async () => {
+    const sb = await startAmazonSim({ sandbox: true });
+    try {
+      const token = await sellerToken(sb);
+      const c = cases.find(([id, , , k]) => id === 'getOrder' && k.status === 200)!;
+      const { path } = requestOf(c[2], c[3]);
+      const r = await fetch(sb.url + path, { headers: { 'x-amz-access-token': token } });
+      expect(r.status).toBe(200);
+      expect(await r.json()).toEqual(c[3].response);
+      expect((await fetch(sb.url + path)).status).toBe(403);
+      expect(sb.violations).toEqual([]);
+    } finally {
+      await sb.stop();
+    }
+  });
+
   test('a request no case describes is answered 400, as the sandbox does', async () => {
     const res = await fetch(`${sim.sandboxUrl}/orders/2026-01-01/orders/902-0000000-0000000`, { headers: { 'x-amz-access-token': seller } });
     expect(res.status).toBe(400);

@@ -111,6 +111,8 @@ describe('access tokens', () => {
     expect((await sp(sim, grantless, 'GET', '/sellers/v1/marketplaceParticipations')).status).toBe(403);
     expect((await sp(sim, fresh, 'GET', '/notifications/v1/destinations')).status).toBe(403);
     expect((await sp(sim, grantless, 'GET', '/notifications/v1/destinations')).status).toBe(200);
+    const rotation = await grantlessToken(sim, 'sellingpartnerapi::client_credential:rotation');
+    expect((await sp(sim, rotation, 'GET', '/notifications/v1/destinations')).status).toBe(403);
   });
 
   test('getMarketplaceParticipations lists the seller marketplaces in a {payload} envelope', async () => {
@@ -230,6 +232,27 @@ describe('orders 2026-01-01', () => {
     expect(Object.keys(bare.body.order).sort()).toEqual(['createdTime', 'lastUpdatedTime', 'orderId', 'orderItems', 'programs', 'salesChannel']);
     expect((await sp(sim, token, 'GET', '/orders/2026-01-01/orders/999-0000000-0000000')).status).toBe(404);
     expect(sim.state.notifications.map((n) => n.Payload.OrderChangeNotification.Summary)).toHaveLength(3);
+  });
+
+  test('a buyer cancellation request shows in CANCELLATION data and as a BuyerRequestedChange notification', async () => {
+    let now = T0;
+    const sim = await start({ seed: { listings: 3 }, clock: () => now });
+    const token = await sellerToken(sim);
+    const o = sim.state.placeOrder({ items: [{ sku: 'SIM-000001', quantity: 1 }] });
+    now += 1000;
+    sim.state.requestCancellation(o.orderId, 'Ordered by mistake');
+    const n = sim.state.notifications.at(-1)!;
+    expect(n.Payload.OrderChangeNotification.OrderChangeType).toBe('BuyerRequestedChange');
+    expect((n.Payload.OrderChangeNotification.Summary as { OrderItems: { IsBuyerRequestedCancel?: boolean }[] }).OrderItems[0]?.IsBuyerRequestedCancel).toBe(true);
+    now += 200_000;
+    type One = { order: { fulfillment: { fulfillmentStatus: string }; orderItems: { cancellation?: Record<string, unknown> }[] } };
+    const r = await sp<One>(sim, token, 'GET', `/orders/2026-01-01/orders/${o.orderId}?includedData=CANCELLATION,FULFILLMENT`);
+    expect(r.body.order.fulfillment.fulfillmentStatus).toBe('UNSHIPPED');
+    expect(r.body.order.orderItems[0]?.cancellation).toEqual({ cancellationRequest: { requester: 'BUYER', cancelReason: 'Ordered by mistake' } });
+    sim.state.setOrderStatus(o.orderId, 'CANCELLED');
+    const c = await sp<One>(sim, token, 'GET', `/orders/2026-01-01/orders/${o.orderId}?includedData=CANCELLATION,FULFILLMENT`);
+    expect(c.body.order.fulfillment.fulfillmentStatus).toBe('CANCELLED');
+    expect(c.body.order.orderItems[0]?.cancellation).toMatchObject({ cancellationExecution: { cancelledBy: 'BUYER' } });
   });
 
   test('orders updated in the last two minutes appear only once the window reaches them', async () => {
@@ -419,6 +442,32 @@ describe('listings items', () => {
   });
 });
 
+describe('variation families', () => {
+  test('seeded SHIRT parents list their children and theme; children name the parent; parents are not buyable', async () => {
+    const sim = await start({ seed: { listings: 40, orders: 200 } });
+    const token = await sellerToken(sim);
+    type Rel = { relationships: { marketplaceId: string; relationships: { type: string; childSkus?: string[]; parentSkus?: string[]; variationTheme?: { theme: string } }[] }[]; summaries: { status: string[] }[] };
+    const parent = await sp<Rel>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}/SIM-000011?marketplaceIds=ATVPDKIKX0DER&includedData=summaries,relationships`);
+    expect(parent.body.relationships[0]?.relationships).toEqual([{ type: 'VARIATION', childSkus: ['SIM-000012', 'SIM-000013'], variationTheme: { theme: 'SIZE/COLOR', attributes: ['size', 'color'] } }]);
+    expect(parent.body.summaries[0]?.status).toEqual(['DISCOVERABLE']);
+    const child = await sp<Rel>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}/SIM-000012?marketplaceIds=ATVPDKIKX0DER&includedData=summaries,relationships`);
+    expect(child.body.relationships[0]?.relationships).toEqual([{ type: 'VARIATION', parentSkus: ['SIM-000011'] }]);
+    const family = await sp<{ items: { sku: string }[] }>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}` + qs({ marketplaceIds: ['ATVPDKIKX0DER'], variationParentSku: 'SIM-000031', sortBy: 'sku', sortOrder: 'ASC' }));
+    expect(family.body.items.map((i) => i.sku)).toEqual(['SIM-000032', 'SIM-000033']);
+    for (const o of sim.state.orders.values()) for (const it of o.items) expect(['SIM-000011', 'SIM-000031']).not.toContain(it.sku);
+    // A new child without the theme's attributes is refused, naming them.
+    const bad = await sp<{ status: string; issues: { attributeNames: string[] }[] }>(sim, token, 'PUT', `/listings/2021-08-01/items/${sim.sellerId}/SIM-NEWCHILD?marketplaceIds=ATVPDKIKX0DER`, {
+      productType: 'SHIRT',
+      attributes: {
+        ...structuredClone(sim.state.listings.get('SIM-000012')!.attributes),
+        size: undefined,
+      },
+    });
+    expect(bad.body.status).toBe('INVALID');
+    expect(bad.body.issues.flatMap((i) => i.attributeNames)).toContain('size');
+  });
+});
+
 describe('rate limits and faults', () => {
   test('each operation has its own bucket at the documented burst; 429 QuotaExceeded with x-amzn-RateLimit-Limit; refills at rate x timeScale', async () => {
     let now = T0;
@@ -471,6 +520,18 @@ describe('rate limits and faults', () => {
     expect((await sp(sim, token, 'GET', mp)).status).toBe(200);
     sim.faults.storm429(5);
     sim.faults.clear();
+    // failAfterEffectNext: the confirmation is applied, the answer lost; the retry finds the package confirmed.
+    const o = sim.state.placeOrder({ items: [{ sku: 'SIM-X', quantity: 1 }] });
+    const body = { marketplaceId: 'ATVPDKIKX0DER', packageDetail: { packageReferenceId: 'p1', carrierCode: 'UPS', trackingNumber: 'T1', shipDate: '2026-06-01T10:00:00Z', orderItems: [{ orderItemId: o.items[0]!.orderItemId, quantity: 1 }] } };
+    sim.faults.failAfterEffectNext(1, 'confirmShipment');
+    await expect(sp(sim, token, 'POST', `/orders/v0/orders/${o.orderId}/shipmentConfirmation`, body)).rejects.toThrow();
+    expect(sim.state.confirmations.get(o.orderId)).toHaveLength(1);
+    expect((await sp(sim, token, 'POST', `/orders/v0/orders/${o.orderId}/shipmentConfirmation`, body)).status).toBe(400);
+    expect(sim.state.confirmations.get(o.orderId)).toHaveLength(1);
+    const wrongType = await fetch(`${sim.url}/orders/v0/orders/${o.orderId}/shipmentConfirmation`, { method: 'POST', headers: { 'x-amz-access-token': token, 'content-type': 'text/plain' }, body: JSON.stringify(body) });
+    expect(wrongType.status).toBe(400);
+    const wrongType2 = await fetch(`${sim.url}/listings/2021-08-01/items/${sim.sellerId}/SIM-X?marketplaceIds=ATVPDKIKX0DER`, { method: 'PATCH', headers: { 'x-amz-access-token': token, 'content-type': 'text/plain' }, body: '{}' });
+    expect(wrongType2.status).toBe(415);
     expect((await sp(sim, token, 'GET', mp)).status).toBe(200);
     expect(sim.requestCount()).toBe(sim.requests.filter((r) => r.operation !== 'lwaToken').length);
   });

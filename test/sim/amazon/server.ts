@@ -51,6 +51,8 @@ export interface AmazonSimFaults {
   timeoutNext(n: number, operation?: string): void;
   /** The next n calls are handled (writes take effect) and answered 200 with a truncated body. */
   malformedNext(n: number, operation?: string): void;
+  /** The next n calls are handled (writes take effect), then the connection is dropped without an answer. */
+  failAfterEffectNext(n: number, operation?: string): void;
   expireTokens(): void;
   expireClientSecret(on: boolean): void;
   revokeRefreshToken(): void;
@@ -115,7 +117,7 @@ interface TokenInfo {
   generation: number;
 }
 
-type FaultKind = 'throttle' | 'error500' | 'error503' | 'timeout' | 'malformed';
+type FaultKind = 'throttle' | 'error500' | 'error503' | 'timeout' | 'malformed' | 'drop_after_effect';
 interface FaultRule {
   kind: FaultKind;
   left: number;
@@ -314,6 +316,10 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         ],
       };
     }
+    if (included.has('PAYMENT') && !pending && o.status !== 'CANCELLED') {
+      const total = o.items.reduce((a, it) => a + (Number(it.unitPrice) + Number(it.itemTax)) * it.quantityOrdered, 0) + Number(o.shippingPrice);
+      out.payment = { paymentExecutions: [{ paymentMethod: 'CreditCard', paymentAmount: money(total, o.currency) }] };
+    }
     if (included.has('FULFILLMENT')) {
       out.fulfillment = {
         fulfillmentStatus: o.status,
@@ -346,7 +352,12 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         };
       }
       if (included.has('FULFILLMENT')) item.fulfillment = { quantityFulfilled: it.quantityShipped, quantityUnfulfilled: it.quantityOrdered - it.quantityShipped };
-      if (included.has('CANCELLATION') && o.status === 'CANCELLED') item.cancellation = { cancellationExecution: { cancelledBy: 'BUYER', cancelReason: 'NO_LONGER_NEEDED' } };
+      if (included.has('CANCELLATION') && (o.status === 'CANCELLED' || it.cancelRequest)) {
+        item.cancellation = {
+          ...(it.cancelRequest ? { cancellationRequest: { requester: 'BUYER', cancelReason: it.cancelRequest.reason } } : {}),
+          ...(o.status === 'CANCELLED' ? { cancellationExecution: { cancelledBy: it.cancelRequest ? 'BUYER' : 'MERCHANT', cancelReason: it.cancelRequest?.reason ?? 'Cancelled' } } : {}),
+        };
+      }
       return item;
     });
     if (included.has('PACKAGES') && o.packages.length > 0) {
@@ -574,7 +585,16 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
       });
     }
     if (inc.has('productTypes')) out.productTypes = [{ marketplaceId: l.marketplaceId, productType: l.productType }];
-    if (inc.has('relationships')) out.relationships = [];
+    if (inc.has('relationships')) {
+      // Variation families from the SHIRT attributes: children name their parent; parents carry the theme.
+      const parentSku = (l.attributes.child_parent_sku_relationship?.[0] as { parent_sku?: string } | undefined)?.parent_sku;
+      const theme = (l.attributes.variation_theme?.[0] as { name?: string } | undefined)?.name;
+      const children = theme ? [...state.listings.values()].filter((c) => (c.attributes.child_parent_sku_relationship?.[0] as { parent_sku?: string } | undefined)?.parent_sku === l.sku).map((c) => c.sku) : [];
+      const rels: Record<string, unknown>[] = [];
+      if (parentSku) rels.push({ type: 'VARIATION', parentSkus: [parentSku] });
+      if (theme) rels.push({ type: 'VARIATION', childSkus: children, variationTheme: { theme, attributes: theme.toLowerCase().split('/') } });
+      out.relationships = [{ marketplaceId: l.marketplaceId, relationships: rels }];
+    }
     if (inc.has('procurement')) out.procurement = [];
     return out;
   }
@@ -607,6 +627,7 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
     const withoutStatus = q.withoutStatus as string[] | undefined;
     const withSeverity = q.withIssueSeverity as string[] | undefined;
     const idSet = ids ? new Set(ids) : null;
+    const parentFilter = q.variationParentSku as string | undefined;
     const matches = [...state.listings.values()].filter((l) => {
       if (!mps.includes(l.marketplaceId)) return false;
       if (idSet) {
@@ -619,6 +640,7 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
           if (!ext.some((e) => (want === 'gtin' || e.type === want) && idSet.has(e.value))) return false;
         }
       }
+      if (parentFilter && (l.attributes.child_parent_sku_relationship?.[0] as { parent_sku?: string } | undefined)?.parent_sku !== parentFilter) return false;
       if (ca !== undefined && l.createdDate < ca) return false;
       if (cb !== undefined && l.createdDate > cb) return false;
       if (ua !== undefined && l.lastUpdatedDate < ua) return false;
@@ -1240,6 +1262,9 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
     if (clock() >= info.expiresAt || info.generation < lwa.generation) {
       throw new SpError(403, 'Unauthorized', 'Access to requested resource is denied.', 'The access token you provided has expired.');
     }
+    if (op.grantless && info.kind === 'grantless' && info.scope !== 'sellingpartnerapi::notifications') {
+      throw new SpError(403, 'Unauthorized', 'Access to requested resource is denied.', `The token's scope ${String(info.scope)} does not cover this operation.`);
+    }
     if (op.grantless !== (info.kind === 'grantless')) {
       throw new SpError(403, 'Unauthorized', 'Access to requested resource is denied.', op.grantless ? 'This operation requires a grantless token.' : 'Grantless tokens cannot call this operation.');
     }
@@ -1385,7 +1410,7 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         finish(sandboxAnswer(op, pathParams, url.searchParams, body));
         return;
       }
-      const fault = takeFault(['timeout', 'throttle', 'error500', 'error503', 'malformed'], op.operationId);
+      const fault = takeFault(['timeout', 'throttle', 'error500', 'error503', 'malformed', 'drop_after_effect'], op.operationId);
       if (fault === 'timeout') {
         record(op.operationId, 0);
         hung.add(res);
@@ -1411,6 +1436,10 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         return;
       }
       if (op.bodyPointer) {
+        const ctype = String(req.headers['content-type'] ?? 'application/json').toLowerCase();
+        if (!ctype.includes('json')) {
+          throw new SpError(op.responses.has(415) ? 415 : 400, 'UnsupportedMediaType', `Content-Type ${ctype} is not supported; send application/json.`);
+        }
         if (body === undefined) throw new SpError(400, 'InvalidInput', 'The request body is missing.');
         const problems = models.checkBody(op.operationId, body);
         if (problems.length) throw new SpError(400, 'InvalidInput', 'Invalid Input', problems.join('; '));
@@ -1419,6 +1448,11 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
       const handler = handlers[op.operationId];
       if (!handler) throw new SpError(404, 'NotFound', `${op.operationId} is not simulated.`);
       const answer = handler({ op, path: pathParams, q, body, token });
+      if (fault === 'drop_after_effect') {
+        record(op.operationId, 0);
+        res.destroy();
+        return;
+      }
       finish(answer, fault === 'malformed');
     } catch (e) {
       if (e instanceof SpError) {
@@ -1446,6 +1480,7 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
     failNext: (status, n, operation) => void rules.push({ kind: status === 500 ? 'error500' : 'error503', left: n, ...(operation ? { operation } : {}) }),
     timeoutNext: (n, operation) => void rules.push({ kind: 'timeout', left: n, ...(operation ? { operation } : {}) }),
     malformedNext: (n, operation) => void rules.push({ kind: 'malformed', left: n, ...(operation ? { operation } : {}) }),
+    failAfterEffectNext: (n, operation) => void rules.push({ kind: 'drop_after_effect', left: n, ...(operation ? { operation } : {}) }),
     expireTokens: () => {
       lwa.generation++;
     },

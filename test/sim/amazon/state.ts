@@ -50,6 +50,8 @@ export interface SimOrderItem {
   /** Decimal string; Amazon hides it while the order is Pending. */
   unitPrice: string;
   itemTax: string;
+  /** Set when the buyer asks to cancel the item (requestCancellation). */
+  cancelRequest?: { reason: string; at: number };
 }
 
 export interface SimPackage {
@@ -264,7 +266,7 @@ export class AmazonState {
     const base = this.listings.size;
     for (let i = 0; i < nListings; i++) {
       const n = base + i + 1;
-      const productType: ProductTypeName = i % 5 === 0 ? 'SHIRT' : i % 7 === 0 ? 'LUGGAGE' : 'PRODUCT';
+      const productType: ProductTypeName = i % 5 === 0 || i % 20 === 11 || i % 20 === 12 ? 'SHIRT' : i % 7 === 0 ? 'LUGGAGE' : 'PRODUCT';
       const sku = `SIM-${pad(n, 6)}`;
       const asin = asinFor(n);
       const price = (5 + Math.floor(rand() * 9500) / 100).toFixed(2);
@@ -283,6 +285,19 @@ export class AmazonState {
         attributes.department = [{ value: 'unisex-adult', language_tag: 'en_US', marketplace_id: mp }];
         attributes.color = [{ value: ['Black', 'White', 'Navy'][n % 3], language_tag: 'en_US', marketplace_id: mp }];
         attributes.size = [{ value: ['S', 'M', 'L', 'XL'][n % 4], language_tag: 'en_US', marketplace_id: mp }];
+      }
+      // Every 20th listing from the 10th on is a SHIRT variation parent; the next two listings are its children.
+      if (i % 20 === 10) {
+        // A parent is not sold itself: no offer, no stock.
+        attributes.parentage_level = [{ value: 'parent', marketplace_id: mp }];
+        attributes.variation_theme = [{ name: 'SIZE/COLOR', marketplace_id: mp }];
+        delete attributes.purchasable_offer;
+        delete attributes.fulfillment_availability;
+      }
+      const parentIndex = i % 20 === 11 || i % 20 === 12 ? i - (i % 20) + 10 : -1;
+      if (parentIndex >= 0 && productType === 'SHIRT') {
+        attributes.parentage_level = [{ value: 'child', marketplace_id: mp }];
+        attributes.child_parent_sku_relationship = [{ child_relationship_type: 'variation', parent_sku: `SIM-${pad(base + parentIndex + 1, 6)}`, marketplace_id: mp }];
       }
       if (productType === 'LUGGAGE') attributes.color = [{ value: 'Graphite', language_tag: 'en_US', marketplace_id: mp }];
       const created = now - 90 * 86_400_000 + Math.floor(rand() * 60 * 86_400_000);
@@ -344,7 +359,8 @@ export class AmazonState {
       });
     }
     const skus = [...this.listings.keys()];
-    const mfnPool = skus.filter((k) => !this.listings.get(k)?.fnSku);
+    // Variation parents are not sold; orders reference sellable listings.
+    const mfnPool = skus.filter((k) => !this.listings.get(k)?.fnSku && this.listings.get(k)?.attributes.purchasable_offer);
     const afnPool = skus.filter((k) => this.listings.get(k)?.fnSku);
     const nOrders = opts.orders ?? 0;
     const span = 30 * 86_400_000;
@@ -499,6 +515,19 @@ export class AmazonState {
     return order;
   }
 
+  /**
+   * The buyer asks to cancel (the order stays as it is until the seller cancels or ships): the items carry
+   * the request and an ORDER_CHANGE with OrderChangeType BuyerRequestedChange is emitted.
+   */
+  requestCancellation(orderId: string, reason = 'Buyer no longer needs the item'): SimOrder {
+    const order = this.orders.get(orderId);
+    if (!order) throw new Error(`no order ${orderId}`);
+    for (const it of order.items) if (it.quantityShipped < it.quantityOrdered) it.cancelRequest = { reason, at: this.clock() };
+    this.touchOrder(order);
+    this.emitOrderChange(order, 'BuyerRequestedChange');
+    return order;
+  }
+
   /** Marks an order updated now (strictly after its last update, so lastUpdatedAfter windows see it). */
   touchOrder(order: SimOrder): void {
     order.lastUpdatedTime = Math.max(this.clock(), order.lastUpdatedTime + 1);
@@ -540,6 +569,7 @@ export class AmazonState {
               OrderItemStatus: it.quantityShipped >= it.quantityOrdered ? 'Shipped' : 'Unshipped',
               Quantity: it.quantityOrdered,
               QuantityShipped: it.quantityShipped,
+              ...(it.cancelRequest ? { IsBuyerRequestedCancel: true } : {}),
             })),
           },
         },
