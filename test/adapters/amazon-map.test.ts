@@ -11,9 +11,10 @@ import { parseNotification } from '../../src/adapters/amazon/notifications.ts';
 import { packageReferenceIdOf } from '../../src/adapters/amazon/orders.ts';
 import { compileProductTypeSchema, schemaIssues } from '../../src/adapters/amazon/product-types.ts';
 import { OrderInput } from '../../src/core/model/index.ts';
+import { SPECS_DIR } from '../sim/amazon/models.ts';
 import { NotificationPoller, type NotificationQueue, type QueueMessage } from '../../src/core/sync/notifications.ts';
 
-const SPECS = '/work/shared/specs/amazon-sp-api/models';
+const SPECS = SPECS_DIR;
 const json = (p: string) => JSON.parse(readFileSync(path.join(SPECS, p), 'utf8')) as Record<string, any>;
 
 const orders = json('models/orders-api-model/orders_2026-01-01.json');
