@@ -367,6 +367,10 @@ describe('listings, stock and prices', () => {
     expect(bulk.issues).toEqual([]);
     expect(bulk.accepted.sort()).toEqual(many.map((m) => m.sku).sort());
     for (const m of many) expect(r.sim.state.quantityOf(m.sku)).toBe(m.quantity);
+    // the same bulk write again (a retry with its key) submits no second feed
+    const again = await r.adapter.writes!.setStockBulk!(many, { idempotencyKey: 'bulk-many' });
+    expect(again.external_id).toBe(bulk.external_id);
+    expect(ops('createFeed') - before.feed).toBe(1);
   });
 
   test("the feed's processing report is mapped back to the SKU of each refused message, naming the attribute", async () => {

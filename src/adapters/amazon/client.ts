@@ -119,7 +119,7 @@ export class SpApiClient {
         this.tokens.invalidate(token);
         continue;
       }
-      throw await this.#statusError(c.op, res.status, body);
+      throw this.#statusError(c.op, res.status, body);
     }
   }
 
@@ -177,7 +177,7 @@ export class SpApiClient {
     await this.ctx.throttle?.learn(this.throttleKey(op), { ratePerSec: rate });
   }
 
-  async #statusError(op: SpOperation, status: number, body: unknown): Promise<AppError> {
+  #statusError(op: SpOperation, status: number, body: unknown): AppError {
     const errors = spErrors(body);
     const said = errors.map((e) => `${e.code}: ${e.message}`).join('; ').slice(0, 500);
     const message = `${CHANNEL} ${op} answered ${status}${said ? ` (${said})` : ''}`;

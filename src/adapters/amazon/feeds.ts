@@ -46,8 +46,23 @@ function parse<T>(schema: z.ZodType<T>, op: string, value: unknown): T {
   return r.data;
 }
 
-/** Feeds submitted per idempotency key in this process: a retried bulk write waits for its feed again instead of submitting another. */
+/**
+ * Feeds per idempotency key in this process: a retried bulk write waits for the feed it submitted, or
+ * gets the result it already had, instead of submitting another. (Across processes a retry submits
+ * again: the messages set absolute values, so the outcome is the same.)
+ */
 const submitted = new Map<string, string>();
+const finished = new Map<string, { at: number; result: BulkResult }>();
+const FINISHED_TTL_MS = 60 * 60 * 1000;
+const FINISHED_MAX = 1000;
+
+function remember(key: string, result: BulkResult, now: number): void {
+  finished.set(key, { at: now, result });
+  for (const [k, v] of finished) {
+    if (finished.size <= FINISHED_MAX && now - v.at < FINISHED_TTL_MS) break;
+    finished.delete(k);
+  }
+}
 
 /**
  * The report's issues against the SKUs of the feed's messages (by messageId, else the issue's own sku).
@@ -91,6 +106,8 @@ export class Feeds {
 
   async #one(messages: FeedMessage[], key: string, marketplaceId: string): Promise<BulkResult> {
     const skus = messages.map((m) => m.sku);
+    const had = finished.get(key);
+    if (had && this.now() - had.at < FINISHED_TTL_MS) return had.result;
     let feedId = submitted.get(key);
     if (!feedId) {
       const doc = parse(DocumentCreated, 'createFeedDocument', await this.client.call({ op: 'createFeedDocument', method: 'POST', path: '/feeds/2021-06-30/documents', body: { contentType: CONTENT_TYPE } }));
@@ -116,8 +133,10 @@ export class Feeds {
       throw new AppError('upstream_unavailable', `amazon feed ${feedId} is DONE but names no processing report`);
     }
     const report = await this.report(feed.resultFeedDocumentId);
+    const result = { ...mapReport(skus, report), external_id: feedId };
+    remember(key, result, this.now());
     submitted.delete(key);
-    return { ...mapReport(skus, report), external_id: feedId };
+    return result;
   }
 
   async #wait(feedId: string): Promise<z.infer<typeof Feed>> {

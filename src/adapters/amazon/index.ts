@@ -109,7 +109,8 @@ export function createAmazonAdapter(ctx: AdapterContext<AmazonSettings, AmazonCr
           checkStockLocation(i);
           return true;
         } catch (err) {
-          bad.push({ sku: i.sku, code: 'VALIDATION', message: (err as Error).message, severity: 'error', attribute: 'quantity' });
+          const e = err as AppError;
+          bad.push({ sku: i.sku, code: 'VALIDATION', message: e.message, severity: 'error', attribute: e.errors?.[0]?.path ?? null });
           return false;
         }
       });
