@@ -1,6 +1,8 @@
 // The SP-API traps, each against the simulator (test/sim/amazon): LWA token caching and failures,
 // throttling, pagination with repeated filters, Pending and FBA orders, shipment confirmation, bulk
 // writes by patch or feed, and product type validation.
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { createAmazonAdapter, amazonAdapter } from '../../src/adapters/amazon/index.ts';
 import { clearTokenCache, LwaTokens } from '../../src/adapters/amazon/lwa.ts';
@@ -185,6 +187,29 @@ describe('throttling', () => {
     expect(learned?.spec.ratePerSec).toBeCloseTo(0.0056 * 60, 5);
     // every call is reported with Amazon's request id
     expect(r.calls.filter((c) => c.operation === 'searchOrders').every((c) => typeof c.requestId === 'string' && c.requestId.length > 0)).toBe(true);
+  });
+
+  test("each call is logged with Amazon's request id; no log line carries a token or a secret", async () => {
+    clearTokenCache();
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+    const adapter = createAmazonAdapter({
+      connectionId: 'con_log',
+      tenantId: 'ten_log',
+      settings: amazonAdapter.settingsSchema.parse({ region: 'na', seller_id: r.sim.sellerId, marketplace_ids: r.sim.marketplaceIds, endpoint: r.sim.url, lwa_endpoint: r.sim.lwaUrl }),
+      credentials: r.sim.credentials,
+      allowPrivateUpstreams: true,
+      log: pino({ level: 'debug' }, sink),
+    });
+    r.sim.faults.storm429(1, 'getListingsItem');
+    await failure(adapter.fetch!('products', 'SIM-000001'));
+    await adapter.fetch!('products', 'SIM-000001');
+    const calls = lines.map((l) => JSON.parse(l) as { operation?: string; status?: number; upstream_request_id?: string });
+    const reads = calls.filter((c) => c.operation === 'getListingsItem');
+    expect(reads.map((c) => c.status)).toEqual([429, 200]);
+    for (const c of reads) expect(c.upstream_request_id).toMatch(/.+/);
+    const all = lines.join('\n');
+    for (const secret of [r.sim.credentials.client_secret, r.sim.credentials.refresh_token, 'Atza|']) expect(all).not.toContain(secret);
   });
 
   test('a hung answer times out and a malformed body fails, both as retriable upstream_unavailable', async () => {
