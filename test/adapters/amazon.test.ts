@@ -272,6 +272,25 @@ describe('orders', () => {
     expect(expected).toBeGreaterThan(200);
   });
 
+  test('a run resumed after its page token expired (24 h) reads its window again from the first page, and ends', async () => {
+    const window = { from: null, to: new Date(t).toISOString() };
+    const first = await r.adapter.pull!('orders', { window, cursor: null, full: true });
+    expect(first.next).not.toBeNull();
+    t += 25 * 3_600_000;
+    const refusedBefore = r.sim.requests.filter((q) => q.operation === 'searchOrders' && q.status === 400).length;
+    const again = await r.adapter.pull!('orders', { window, cursor: first.next, full: true });
+    expect(r.sim.requests.filter((q) => q.operation === 'searchOrders' && q.status === 400).length - refusedBefore).toBe(1);
+    expect(again.records.map((x) => x.external_id)).toEqual(first.records.map((x) => x.external_id));
+    const ids = new Set(again.records.map((x) => x.external_id));
+    let cursor = again.next;
+    while (cursor) {
+      const page = await r.adapter.pull!('orders', { window, cursor, full: true });
+      for (const x of page.records) ids.add(x.external_id);
+      cursor = page.next;
+    }
+    expect(ids.size).toBe([...r.sim.state.orders.values()].filter((o) => o.lastUpdatedTime <= Date.parse(window.to) - 120_000).length);
+  });
+
   test('lastUpdatedBefore is held two minutes behind now', async () => {
     const o = r.sim.state.placeOrder({ status: 'UNSHIPPED', items: [{ sku: 'SIM-000001', quantity: 1, unitPrice: '10.00' }] });
     const window = { from: new Date(t - 60_000).toISOString(), to: new Date(t).toISOString() };

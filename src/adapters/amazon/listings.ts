@@ -6,6 +6,7 @@ import type { ItemIssue, ListingInput, PullPage, PullRequest, RawRecord, SetStoc
 import type { SpApiClient } from './client.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { listingUpdatedAt, MFN_LOCATION, SpListing, type StockRecord } from './map.ts';
+import { withTokenRestart } from './orders.ts';
 import { AFN_CHANNEL_CODE } from './marketplaces.ts';
 
 const LISTING_DATA = ['summaries', 'attributes', 'issues', 'offers', 'fulfillmentAvailability', 'productTypes'] as const;
@@ -68,10 +69,11 @@ export class Listings {
   }
 
   async #search(includedData: readonly string[], after: string | null, before: string | null, token: string | null) {
-    return parse(
-      SearchResults,
-      'searchListingsItems',
-      await this.client.call({
+    return parse(SearchResults, 'searchListingsItems', await withTokenRestart(this.client, 'searchListingsItems', token, (t) => this.#searchOnce(includedData, after, before, t)));
+  }
+
+  #searchOnce(includedData: readonly string[], after: string | null, before: string | null, token: string | null) {
+    return this.client.call({
         op: 'searchListingsItems',
         method: 'GET',
         path: `/listings/2021-08-01/items/${this.#seller}`,
@@ -85,8 +87,7 @@ export class Listings {
           pageSize: PAGE_SIZE,
           pageToken: token ?? undefined,
         },
-      }),
-    );
+      });
   }
 
   /**
@@ -130,10 +131,8 @@ export class Listings {
       return { records, next: encodeCursor(token ? { ...c, token } : { ...c, phase: 'fba', token: null }) };
     }
     const location = AFN_CHANNEL_CODE[this.client.ctx.settings.region];
-    const res = parse(
-      InventoryResponse,
-      'getInventorySummaries',
-      await this.client.call({
+    const summaries = (token: string | null) =>
+      this.client.call({
         op: 'getInventorySummaries',
         method: 'GET',
         path: '/fba/inventory/v1/summaries',
@@ -143,10 +142,10 @@ export class Listings {
           granularityId: this.marketplace,
           marketplaceIds: [this.marketplace],
           startDateTime: c.after ?? undefined,
-          nextToken: c.token ?? undefined,
+          nextToken: token ?? undefined,
         },
-      }),
-    );
+      });
+    const res = parse(InventoryResponse, 'getInventorySummaries', await withTokenRestart(this.client, 'getInventorySummaries', c.token, summaries));
     const records: RawRecord[] = [];
     for (const summary of res.payload?.inventorySummaries ?? []) {
       const sku = (summary as { sellerSku?: unknown }).sellerSku;

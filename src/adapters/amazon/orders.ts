@@ -51,10 +51,8 @@ export class Orders {
       before = new Date(Math.min(Date.parse(request.window.to), latest)).toISOString();
       if (Date.parse(after) >= Date.parse(before)) return { records: [], next: null };
     }
-    const res = body(
-      SearchOrdersResponse,
-      'searchOrders',
-      await this.client.call({
+    const search = (paginationToken: string | null) =>
+      this.client.call({
         op: 'searchOrders',
         method: 'GET',
         path: '/orders/2026-01-01/orders',
@@ -64,10 +62,10 @@ export class Orders {
           marketplaceIds: s.marketplace_ids,
           includedData: ORDER_INCLUDED_DATA,
           maxResultsPerPage: PAGE_SIZE,
-          paginationToken: token ?? undefined,
+          paginationToken: paginationToken ?? undefined,
         },
-      }),
-    );
+      });
+    const res = body(SearchOrdersResponse, 'searchOrders', await withTokenRestart(this.client, 'searchOrders', token, search));
     const next = res.pagination?.nextToken ? encodeCursor({ token: res.pagination.nextToken, after, before }) : null;
     return { records: res.orders.map((o) => orderRecord('searchOrders', o)), next };
   }
@@ -148,6 +146,21 @@ export class Orders {
       throw err;
     }
     return { external_id: `${orderId}/${packageReferenceId}`, data: { package_reference_id: packageReferenceId } };
+  }
+}
+
+/**
+ * Amazon's page tokens expire (orders: 24 hours, FBA inventory: 30 seconds). A run resumed after that
+ * would ask with a dead token forever; instead a refused token reads the same window again from its
+ * first page (what was stored is upserted again, harmlessly).
+ */
+export async function withTokenRestart<T>(client: SpApiClient, op: string, token: string | null, call: (token: string | null) => Promise<T>): Promise<T> {
+  try {
+    return await call(token);
+  } catch (err) {
+    if (token === null || !isAppError(err) || err.kind !== 'validation') throw err;
+    client.ctx.log?.warn({ operation: op, err: err.message }, 'amazon refused a page token; the window is read again from its first page');
+    return call(null);
   }
 }
 
