@@ -142,6 +142,8 @@ describe('orders 2026-01-01', () => {
     expect(share((o) => o.status === 'CANCELLED')).toBeGreaterThan(0.02);
     expect(share((o) => o.status === 'PARTIALLY_SHIPPED')).toBeGreaterThan(0.02);
     expect(new Set(orders.map((o) => o.orderId)).size).toBe(10_000);
+    // 90% of listings are merchant-fulfilled with a quantity (FBA listings and variation parents share the rest).
+    expect([...a.state.listings.keys()].filter((sku) => a.state.quantityOf(sku) !== null)).toHaveLength(180);
     for (const o of orders) expect(o.orderId).toMatch(/^\d{3}-\d{7}-\d{7}$/);
   });
 
@@ -444,22 +446,22 @@ describe('listings items', () => {
 
 describe('variation families', () => {
   test('seeded SHIRT parents list their children and theme; children name the parent; parents are not buyable', async () => {
-    const sim = await start({ seed: { listings: 40, orders: 200 } });
+    const sim = await start({ seed: { listings: 45, orders: 200 } });
     const token = await sellerToken(sim);
     type Rel = { relationships: { marketplaceId: string; relationships: { type: string; childSkus?: string[]; parentSkus?: string[]; variationTheme?: { theme: string } }[] }[]; summaries: { status: string[] }[] };
-    const parent = await sp<Rel>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}/SIM-000011?marketplaceIds=ATVPDKIKX0DER&includedData=summaries,relationships`);
-    expect(parent.body.relationships[0]?.relationships).toEqual([{ type: 'VARIATION', childSkus: ['SIM-000012', 'SIM-000013'], variationTheme: { theme: 'SIZE/COLOR', attributes: ['size', 'color'] } }]);
+    const parent = await sp<Rel>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}/SIM-000020?marketplaceIds=ATVPDKIKX0DER&includedData=summaries,relationships`);
+    expect(parent.body.relationships[0]?.relationships).toEqual([{ type: 'VARIATION', childSkus: ['SIM-000021', 'SIM-000022'], variationTheme: { theme: 'SIZE/COLOR', attributes: ['size', 'color'] } }]);
     expect(parent.body.summaries[0]?.status).toEqual(['DISCOVERABLE']);
-    const child = await sp<Rel>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}/SIM-000012?marketplaceIds=ATVPDKIKX0DER&includedData=summaries,relationships`);
-    expect(child.body.relationships[0]?.relationships).toEqual([{ type: 'VARIATION', parentSkus: ['SIM-000011'] }]);
-    const family = await sp<{ items: { sku: string }[] }>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}` + qs({ marketplaceIds: ['ATVPDKIKX0DER'], variationParentSku: 'SIM-000031', sortBy: 'sku', sortOrder: 'ASC' }));
-    expect(family.body.items.map((i) => i.sku)).toEqual(['SIM-000032', 'SIM-000033']);
-    for (const o of sim.state.orders.values()) for (const it of o.items) expect(['SIM-000011', 'SIM-000031']).not.toContain(it.sku);
+    const child = await sp<Rel>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}/SIM-000021?marketplaceIds=ATVPDKIKX0DER&includedData=summaries,relationships`);
+    expect(child.body.relationships[0]?.relationships).toEqual([{ type: 'VARIATION', parentSkus: ['SIM-000020'] }]);
+    const family = await sp<{ items: { sku: string }[] }>(sim, token, 'GET', `/listings/2021-08-01/items/${sim.sellerId}` + qs({ marketplaceIds: ['ATVPDKIKX0DER'], variationParentSku: 'SIM-000040', sortBy: 'sku', sortOrder: 'ASC' }));
+    expect(family.body.items.map((i) => i.sku)).toEqual(['SIM-000041', 'SIM-000042']);
+    for (const o of sim.state.orders.values()) for (const it of o.items) expect(['SIM-000020', 'SIM-000040']).not.toContain(it.sku);
     // A new child without the theme's attributes is refused, naming them.
     const bad = await sp<{ status: string; issues: { attributeNames: string[] }[] }>(sim, token, 'PUT', `/listings/2021-08-01/items/${sim.sellerId}/SIM-NEWCHILD?marketplaceIds=ATVPDKIKX0DER`, {
       productType: 'SHIRT',
       attributes: {
-        ...structuredClone(sim.state.listings.get('SIM-000012')!.attributes),
+        ...structuredClone(sim.state.listings.get('SIM-000021')!.attributes),
         size: undefined,
       },
     });

@@ -266,11 +266,15 @@ export class AmazonState {
     const base = this.listings.size;
     for (let i = 0; i < nListings; i++) {
       const n = base + i + 1;
-      const productType: ProductTypeName = i % 5 === 0 || i % 20 === 11 || i % 20 === 12 ? 'SHIRT' : i % 7 === 0 ? 'LUGGAGE' : 'PRODUCT';
+      // Variation families: listing 20 (then 40, 60, …) is a SHIRT parent, the two after it its children. The
+      // parent takes one of the FBA slots (every 10th), so the merchant-fulfilled share stays 90%.
+      const isParent = i % 20 === 19 && i + 2 < nListings;
+      const parentIndex = (i % 20 === 0 || i % 20 === 1) && i >= 20 ? i - (i % 20) - 1 : -1;
+      const productType: ProductTypeName = i % 5 === 0 || isParent || parentIndex >= 0 ? 'SHIRT' : i % 7 === 0 ? 'LUGGAGE' : 'PRODUCT';
       const sku = `SIM-${pad(n, 6)}`;
       const asin = asinFor(n);
       const price = (5 + Math.floor(rand() * 9500) / 100).toFixed(2);
-      const fba = i % 10 === 9;
+      const fba = i % 10 === 9 && !isParent;
       const attributes: Record<string, unknown[]> = {
         item_name: [{ value: `Simulated ${productType.toLowerCase()} ${n}`, language_tag: 'en_US', marketplace_id: mp }],
         brand: [{ value: 'Switchyard Sim', language_tag: 'en_US', marketplace_id: mp }],
@@ -286,16 +290,14 @@ export class AmazonState {
         attributes.color = [{ value: ['Black', 'White', 'Navy'][n % 3], language_tag: 'en_US', marketplace_id: mp }];
         attributes.size = [{ value: ['S', 'M', 'L', 'XL'][n % 4], language_tag: 'en_US', marketplace_id: mp }];
       }
-      // Every 20th listing from the 10th on is a SHIRT variation parent; the next two listings are its children.
-      if (i % 20 === 10) {
+      if (isParent) {
         // A parent is not sold itself: no offer, no stock.
         attributes.parentage_level = [{ value: 'parent', marketplace_id: mp }];
         attributes.variation_theme = [{ name: 'SIZE/COLOR', marketplace_id: mp }];
         delete attributes.purchasable_offer;
         delete attributes.fulfillment_availability;
       }
-      const parentIndex = i % 20 === 11 || i % 20 === 12 ? i - (i % 20) + 10 : -1;
-      if (parentIndex >= 0 && productType === 'SHIRT') {
+      if (parentIndex >= 0) {
         attributes.parentage_level = [{ value: 'child', marketplace_id: mp }];
         attributes.child_parent_sku_relationship = [{ child_relationship_type: 'variation', parent_sku: `SIM-${pad(base + parentIndex + 1, 6)}`, marketplace_id: mp }];
       }
