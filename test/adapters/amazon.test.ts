@@ -395,6 +395,9 @@ describe('listings, stock and prices', () => {
     const parsed = amazonAdapter.settingsSchema.safeParse({ region: 'na', seller_id: 'A1', marketplace_ids: ['ATVPDKIKX0DER', 'A1PA6795UKMFR9'] });
     expect(parsed.success).toBe(false);
     expect(JSON.stringify(parsed.error?.issues)).toMatch(/A1PA6795UKMFR9 \(DE\) is served by region eu/);
+    // without a region, the marketplaces' region is taken
+    expect(amazonAdapter.settingsSchema.parse({ seller_id: 'A1', marketplace_ids: ['A1PA6795UKMFR9', 'A13V1IB3VIYZZH'] }).region).toBe('eu');
+    expect(amazonAdapter.settingsSchema.safeParse({ seller_id: 'A1', marketplace_ids: ['UNKNOWN1'] }).success).toBe(false);
   });
 
   test('a few stock changes go as single patches, many as one JSON_LISTINGS_FEED', async () => {

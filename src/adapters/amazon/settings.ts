@@ -4,7 +4,8 @@ import { MARKETPLACES } from './marketplaces.ts';
 
 export const AmazonSettings = z
   .object({
-    region: z.enum(['na', 'eu', 'fe']),
+    /** The SP-API region; when absent, the region of the marketplaces. */
+    region: z.enum(['na', 'eu', 'fe']).optional(),
     seller_id: z.string().min(1).max(64),
     marketplace_ids: z.array(z.string().min(1).max(32)).min(1).max(25),
     /** Overrides the regional SP-API host (sandbox, simulator). */
@@ -21,14 +22,20 @@ export const AmazonSettings = z
     orders_since: z.iso.datetime({ offset: true }).default('2020-01-01T00:00:00Z'),
   })
   .strict()
-  .superRefine((s, ctx) => {
+  .transform((s, ctx) => {
     // One connection talks to one regional host: every known marketplace must belong to its region.
+    const region = s.region ?? s.marketplace_ids.map((id) => MARKETPLACES[id]?.region).find((r) => r !== undefined);
+    if (!region) {
+      ctx.addIssue({ code: 'custom', path: ['region'], message: 'region (na, eu or fe) is required when the marketplaces are not known ones' });
+      return z.NEVER;
+    }
     s.marketplace_ids.forEach((id, i) => {
       const m = MARKETPLACES[id];
-      if (m && m.region !== s.region) ctx.addIssue({ code: 'custom', path: ['marketplace_ids', i], message: `marketplace ${id} (${m.country}) is served by region ${m.region}, not ${s.region}` });
+      if (m && m.region !== region) ctx.addIssue({ code: 'custom', path: ['marketplace_ids', i], message: `marketplace ${id} (${m.country}) is served by region ${m.region}, not ${region}` });
     });
+    return { ...s, region };
   });
-export type AmazonSettings = z.infer<typeof AmazonSettings>;
+export type AmazonSettings = z.output<typeof AmazonSettings>;
 
 export const AmazonCredentials = z
   .object({
