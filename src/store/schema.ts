@@ -188,6 +188,7 @@ export interface Database {
   operations: OperationsTable;
   dead_letters: DeadLettersTable;
   worker_heartbeats: WorkerHeartbeatsTable;
+  notifications: NotificationsTable;
 }
 
 
@@ -264,4 +265,12 @@ export interface WorkerHeartbeatsTable {
   worker_id: string;
   process_id: string;
   last_seen: Timestamp;
+}
+
+export interface NotificationsTable {
+  tenant_id: string;
+  connection_id: string;
+  dedupe_key: string;
+  targets: Json<{ entity: string; externalId: string }[]>;
+  received_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
