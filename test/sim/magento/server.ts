@@ -400,6 +400,140 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
     return state.createInvoice(o, lines, ctx.now).entity_id;
   };
 
+  // ---------- guest checkout (quote -> order placement with reservations) ----------
+  interface Cart {
+    id: string;
+    quote_id: number;
+    store: Store;
+    items: { item_id: number; product: Product; qty: number }[];
+    shipping: Address | null;
+    billing: Address | null;
+    shippingMethod: string | null;
+    active: boolean;
+  }
+  const carts = new Map<string, Cart>();
+  let quoteSeq = 0;
+  let quoteItemSeq = 0;
+  const cartOf = (ctx: Ctx) => {
+    const cart = carts.get(ctx.params.cartId!);
+    if (!cart || !cart.active) throw noEntity('cartId', ctx.params.cartId!);
+    return cart;
+  };
+  const SHIPPING_RATE = 5;
+  const cartTotals = (cart: Cart) => {
+    const subtotal = round2(cart.items.reduce((n, i) => n + i.product.price * i.qty, 0));
+    const shipping = cart.shippingMethod ? round2(SHIPPING_RATE * cart.items.reduce((n, i) => n + i.qty, 0)) : 0;
+    const grand = round2(subtotal + shipping);
+    const currency = state.websites.find((w) => w.id === cart.store.website_id)?.currency ?? 'USD';
+    return {
+      grand_total: grand,
+      base_grand_total: grand,
+      subtotal,
+      base_subtotal: subtotal,
+      discount_amount: 0,
+      base_discount_amount: 0,
+      subtotal_with_discount: subtotal,
+      base_subtotal_with_discount: subtotal,
+      shipping_amount: shipping,
+      base_shipping_amount: shipping,
+      shipping_discount_amount: 0,
+      base_shipping_discount_amount: 0,
+      tax_amount: 0,
+      base_tax_amount: 0,
+      weee_tax_applied_amount: 0,
+      shipping_tax_amount: 0,
+      base_shipping_tax_amount: 0,
+      subtotal_incl_tax: subtotal,
+      base_subtotal_incl_tax: subtotal,
+      shipping_incl_tax: shipping,
+      base_shipping_incl_tax: shipping,
+      base_currency_code: currency,
+      quote_currency_code: currency,
+      items_qty: cart.items.reduce((n, i) => n + i.qty, 0),
+      items: cart.items.map((i) => ({ item_id: i.item_id, price: i.product.price, base_price: i.product.price, qty: i.qty, row_total: round2(i.product.price * i.qty), base_row_total: round2(i.product.price * i.qty), row_total_with_discount: 0, tax_amount: 0, base_tax_amount: 0, tax_percent: 0, discount_amount: 0, base_discount_amount: 0, discount_percent: 0, options: '[]', weee_tax_applied_amount: 0, weee_tax_applied: '', name: i.product.name })),
+      total_segments: [
+        { code: 'subtotal', title: 'Subtotal', value: subtotal },
+        { code: 'shipping', title: 'Shipping & Handling (Flat Rate - Fixed)', value: shipping },
+        { code: 'tax', title: 'Tax', value: 0 },
+        { code: 'grand_total', title: 'Grand Total', value: grand, area: 'footer' },
+      ],
+    };
+  };
+  const quoteAddress = (raw: unknown, field: string): Address => {
+    const a = parseAddress(raw);
+    if (!a) throw required(field);
+    return a;
+  };
+  const cartItemJson = (cart: Cart, i: Cart['items'][number]) => ({ item_id: i.item_id, sku: i.product.sku, qty: i.qty, name: i.product.name, price: i.product.price, product_type: i.product.type_id, quote_id: String(cart.quote_id) });
+  const cartRoutes: Record<string, Handler> = {
+    'POST /V1/guest-carts': (ctx) => {
+      const id = randomBytes(16).toString('hex');
+      carts.set(id, { id, quote_id: ++quoteSeq, store: ctx.store ?? state.stores[0]!, items: [], shipping: null, billing: null, shippingMethod: null, active: true });
+      return id;
+    },
+    'GET /V1/guest-carts/{cartId}/items': (ctx) => {
+      const cart = cartOf(ctx);
+      return cart.items.map((i) => cartItemJson(cart, i));
+    },
+    'POST /V1/guest-carts/{cartId}/items': (ctx) => {
+      const cart = cartOf(ctx);
+      const ci = ctx.body.cartItem as { sku?: string; qty?: unknown } | undefined;
+      if (!ci) throw required('cartItem');
+      if (typeof ci.sku !== 'string') throw required('sku');
+      const p = product(ci.sku);
+      if (p.type_id !== 'simple') throw new MageError(400, 'You need to choose options for your item.');
+      const qty = num(ci.qty ?? 1, 'qty');
+      const existing = cart.items.find((i) => i.product.id === p.id);
+      const want = qty + (existing?.qty ?? 0);
+      if (state.salable(p.sku, state.stockIdFor(cart.store)) < want) throw new MageError(400, 'The requested qty is not available');
+      if (existing) existing.qty = want;
+      else cart.items.push({ item_id: ++quoteItemSeq, product: p, qty });
+      const item = existing ?? cart.items[cart.items.length - 1]!;
+      return cartItemJson(cart, item);
+    },
+    'POST /V1/guest-carts/{cartId}/shipping-information': (ctx) => {
+      const cart = cartOf(ctx);
+      const info = ctx.body.addressInformation as Record<string, unknown> | undefined;
+      if (!info) throw required('addressInformation');
+      cart.shipping = quoteAddress(info.shipping_address, 'shipping_address');
+      if (info.billing_address) cart.billing = quoteAddress(info.billing_address, 'billing_address');
+      if (info.shipping_carrier_code !== 'flatrate' || info.shipping_method_code !== 'flatrate') throw new MageError(400, 'Carrier with such method not found: %1, %2', [String(info.shipping_carrier_code), String(info.shipping_method_code)]);
+      cart.shippingMethod = 'flatrate_flatrate';
+      return { payment_methods: [{ code: 'checkmo', title: 'Check / Money order' }, { code: 'banktransfer', title: 'Bank Transfer Payment' }], totals: cartTotals(cart) };
+    },
+    'POST /V1/guest-carts/{cartId}/payment-information': (ctx) => {
+      const cart = cartOf(ctx);
+      if (typeof ctx.body.email !== 'string') throw required('email');
+      const pm = ctx.body.paymentMethod as { method?: string } | undefined;
+      if (!pm?.method) throw required('paymentMethod');
+      if (pm.method !== 'checkmo' && pm.method !== 'banktransfer') throw new MageError(400, 'The requested Payment Method is not available.');
+      if (ctx.body.billingAddress) cart.billing = quoteAddress(ctx.body.billingAddress, 'billingAddress');
+      if (!cart.items.length) throw new MageError(400, 'Unable to place order: Please specify order items.');
+      if (!cart.shippingMethod || !cart.shipping) throw new MageError(400, 'The shipping method is missing. Select the shipping method and try again.');
+      const billing = cart.billing ?? cart.shipping;
+      const stockId = state.stockIdFor(cart.store);
+      for (const i of cart.items) if (state.salable(i.product.sku, stockId) < i.qty) throw new MageError(400, 'Not all of your products are available in the requested quantity.');
+      const t = cartTotals(cart);
+      const o = state.buildOrder({
+        store: cart.store,
+        customer: null,
+        email: ctx.body.email,
+        firstname: billing.firstname,
+        lastname: billing.lastname,
+        billing,
+        shipping: cart.shipping,
+        lines: cart.items.map((i) => ({ product: i.product, qty: i.qty, price: i.product.price })),
+        shipping_amount: t.shipping_amount,
+        at: ctx.now,
+        payment_method: pm.method,
+      });
+      state.insertOrder(o);
+      state.placeReservations(o);
+      cart.active = false;
+      return o.entity_id;
+    },
+  };
+
   const storeViews = () => [
     { id: 0, code: 'admin', name: 'Admin', website_id: 0, store_group_id: 0, is_active: 1 },
     ...state.stores.map((s) => ({ id: s.id, code: s.code, name: s.name, website_id: s.website_id, store_group_id: s.group_id, is_active: 1 })),
@@ -622,6 +756,8 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
         });
     },
   };
+
+  Object.assign(routes, cartRoutes);
 
   const createProduct = (ctx: Ctx, body: Record<string, unknown>) => {
     if (typeof body.sku !== 'string' || !body.sku) throw required('sku');

@@ -140,9 +140,17 @@ export interface OrderItem {
   discount_amount: number;
   row_total: number;
   weight: number;
-  ext_order_item_id?: string;
+  ext_order_item_id: string | null;
   /** configurable parent rows: the chosen option values */
-  options?: { option_id: string; option_value: number }[];
+  options: { option_id: string; option_value: number }[] | null;
+}
+
+function orderItem(
+  item_id: number, product_id: number, sku: string, name: string, product_type: 'simple' | 'configurable', parent_item_id: number | null, qty: number,
+  price: number, original_price: number, tax_amount: number, discount_amount: number, row_total: number, weight: number, ext_order_item_id: string | null,
+  options: { option_id: string; option_value: number }[] | null,
+): OrderItem {
+  return { item_id, product_id, sku, name, product_type, parent_item_id, qty_ordered: qty, qty_shipped: 0, qty_invoiced: 0, qty_canceled: 0, price, original_price, tax_amount, discount_amount, row_total, weight, ext_order_item_id, options };
 }
 
 export interface StatusHistory {
@@ -298,6 +306,10 @@ export class MagentoState {
   /** key `${sku}\u0000${source_code}` */
   sourceItems = new Map<string, SourceItem>();
   reservations: Reservation[] = [];
+  /** orders placed through checkout (they hold reservations) */
+  placedOrders = new Set<number>();
+  invoicesByOrder = new Map<number, Invoice[]>();
+  shipmentsByOrder = new Map<number, Shipment[]>();
   /** applied stock writes per `${sku}@${source_code}` (legacy writes count against 'default') */
   stockWrites = new Map<string, number>();
   /** every comment added through POST /V1/orders/{id}/comments, in order */
@@ -591,30 +603,17 @@ export class MagentoState {
       subtotal += rowTotal;
       tax += l.tax ?? 0;
       discount += l.discount ?? 0;
-      const base = { qty_ordered: l.qty, qty_shipped: 0, qty_invoiced: 0, qty_canceled: 0, weight: l.product.weight ?? 0, ...(l.ext_order_item_id ? { ext_order_item_id: l.ext_order_item_id } : {}) };
+      const weight = l.product.weight ?? 0;
+      const ext = l.ext_order_item_id ?? null;
       if (parent) {
         const pid = ++this.#ids.item;
-        items.push({
-          ...base,
-          item_id: pid,
-          product_id: parent.id,
-          sku: l.product.sku,
-          name: l.name ?? parent.name,
-          product_type: 'configurable',
-          parent_item_id: null,
-          price: l.price,
-          original_price: l.product.price,
-          tax_amount: l.tax ?? 0,
-          discount_amount: l.discount ?? 0,
-          row_total: rowTotal,
-          options: [
-            { option_id: String(ATTRIBUTE_IDS.color), option_value: Number(l.product.attrs.color ?? 0) },
-            { option_id: String(ATTRIBUTE_IDS.size), option_value: Number(l.product.attrs.size ?? 0) },
-          ],
-        });
-        items.push({ ...base, item_id: ++this.#ids.item, product_id: l.product.id, sku: l.product.sku, name: l.product.name, product_type: 'simple', parent_item_id: pid, price: 0, original_price: 0, tax_amount: 0, discount_amount: 0, row_total: 0 });
+        items.push(orderItem(pid, parent.id, l.product.sku, l.name ?? parent.name, 'configurable', null, l.qty, l.price, l.product.price, l.tax ?? 0, l.discount ?? 0, rowTotal, weight, ext, [
+          { option_id: String(ATTRIBUTE_IDS.color), option_value: Number(l.product.attrs.color ?? 0) },
+          { option_id: String(ATTRIBUTE_IDS.size), option_value: Number(l.product.attrs.size ?? 0) },
+        ]));
+        items.push(orderItem(++this.#ids.item, l.product.id, l.product.sku, l.product.name, 'simple', pid, l.qty, 0, 0, 0, 0, 0, weight, ext, null));
       } else {
-        items.push({ ...base, item_id: ++this.#ids.item, product_id: l.product.id, sku: l.product.sku, name: l.name ?? l.product.name, product_type: 'simple', parent_item_id: null, price: l.price, original_price: l.product.price, tax_amount: l.tax ?? 0, discount_amount: l.discount ?? 0, row_total: rowTotal });
+        items.push(orderItem(++this.#ids.item, l.product.id, l.product.sku, l.name ?? l.product.name, 'simple', null, l.qty, l.price, l.product.price, l.tax ?? 0, l.discount ?? 0, rowTotal, weight, ext, null));
       }
     }
     const website = this.websites.find((w) => w.id === input.store.website_id);
@@ -661,6 +660,7 @@ export class MagentoState {
   placeReservations(o: Order): void {
     const store = this.storeById(o.store_id)!;
     const stockId = this.stockIdFor(store);
+    this.placedOrders.add(o.entity_id);
     for (const it of o.items) {
       if (it.product_type !== 'simple') continue;
       this.reserve(it.sku, stockId, -it.qty_ordered, JSON.stringify({ event_type: 'order_placed', object_type: 'order', object_id: String(o.entity_id), object_increment_id: o.increment_id }));
@@ -693,7 +693,7 @@ export class MagentoState {
       if (child) child.qty_shipped += l.qty;
       const simple = child ?? it;
       s.items.push({ entity_id: s.items.length + 1 + id * 10, order_item_id: it.item_id, qty: l.qty, sku: it.sku, name: it.name, price: it.price, product_id: simple.product_id, weight: it.weight });
-      if (at !== SEED_EPOCH && o.created_at >= 0 && this.reservations.some((r) => r.metadata.includes(`"object_id":"${o.entity_id}"`))) {
+      if (this.placedOrders.has(o.entity_id)) {
         const si = this.sourceItem(simple.sku, 'default');
         if (si) si.quantity -= l.qty;
         this.reserve(simple.sku, stockId, l.qty, JSON.stringify({ event_type: 'shipment_created', object_type: 'order', object_id: String(o.entity_id), object_increment_id: o.increment_id }));
@@ -701,6 +701,9 @@ export class MagentoState {
     }
     for (const t of tracks) s.tracks.push({ entity_id: ++this.#ids.track, parent_id: id, order_id: o.entity_id, track_number: t.track_number, title: t.title, carrier_code: t.carrier_code, created_at: at });
     this.shipments.push(s);
+    const byOrder = this.shipmentsByOrder.get(o.entity_id);
+    if (byOrder) byOrder.push(s);
+    else this.shipmentsByOrder.set(o.entity_id, [s]);
     const allShipped = top.every((it) => this.qtyToShip(o, it) === 0);
     const allInvoiced = top.every((it) => it.qty_invoiced + it.qty_canceled >= it.qty_ordered);
     if (allShipped && allInvoiced) o.state = o.status = 'complete';
@@ -714,7 +717,7 @@ export class MagentoState {
     const want = lines ?? top.map((it) => ({ order_item_id: it.item_id, qty: it.qty_ordered - it.qty_invoiced - it.qty_canceled })).filter((l) => l.qty > 0);
     const id = ++this.#ids.invoice;
     const inv: Invoice = { entity_id: id, increment_id: String(o.store_id * 100_000_000 + id).padStart(9, '0'), order_id: o.entity_id, store_id: o.store_id, state: 2, created_at: at, updated_at: at, items: [], grand_total: 0, subtotal: 0, shipping_amount: 0, tax_amount: 0 };
-    const first = !this.invoices.some((x) => x.order_id === o.entity_id);
+    const first = !this.invoicesByOrder.has(o.entity_id);
     for (const l of want) {
       const it = o.items.find((x) => x.item_id === l.order_item_id)!;
       it.qty_invoiced += l.qty;
@@ -730,6 +733,9 @@ export class MagentoState {
     inv.grand_total = round2(inv.subtotal + inv.shipping_amount + inv.tax_amount - (first ? Math.abs(o.discount_amount) : 0));
     o.total_paid = round2(o.total_paid + inv.grand_total);
     this.invoices.push(inv);
+    const byOrder = this.invoicesByOrder.get(o.entity_id);
+    if (byOrder) byOrder.push(inv);
+    else this.invoicesByOrder.set(o.entity_id, [inv]);
     const allShipped = top.every((it) => this.qtyToShip(o, it) === 0);
     const allInvoiced = top.every((it) => it.qty_invoiced + it.qty_canceled >= it.qty_ordered);
     if (allShipped && allInvoiced) o.state = o.status = 'complete';
@@ -744,7 +750,7 @@ export class MagentoState {
     if (top.every((it) => it.qty_invoiced + it.qty_canceled >= it.qty_ordered || it.qty_shipped >= it.qty_ordered)) return false;
     const store = this.storeById(o.store_id)!;
     const stockId = this.stockIdFor(store);
-    const placed = this.reservations.some((r) => r.metadata.includes(`"object_id":"${o.entity_id}"`));
+    const placed = this.placedOrders.has(o.entity_id);
     for (const it of o.items) {
       const left = it.qty_ordered - Math.max(it.qty_shipped, it.qty_invoiced) - it.qty_canceled;
       if (left <= 0) continue;
@@ -784,7 +790,7 @@ export class MagentoState {
     return this.orders.find((o) => o.ext_order_id === ext);
   }
   shipmentsOf(orderId: number): Shipment[] {
-    return this.shipments.filter((s) => s.order_id === orderId);
+    return this.shipmentsByOrder.get(orderId) ?? [];
   }
 }
 
