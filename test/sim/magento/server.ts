@@ -50,6 +50,8 @@ export interface MagentoSim {
   /** why each refused request was refused (reason codes: no_auth, bad_signature, timestamp, nonce_reused, ...) */
   authFailures: { path: string; reason: string }[];
   schema: MagentoSchema;
+  /** `METHOD /template` of every operation the simulator serves (all exist in the schema) */
+  operations: string[];
   config: { msi: boolean; allowIntegrationBearer: boolean; pageSizeMax: number };
   stop(): Promise<void>;
 }
@@ -930,6 +932,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
     violations,
     authFailures,
     schema,
+    operations: ['POST /V1/integration/admin/token', ...Object.keys(routes)],
     config,
     stop: async () => {
       for (const h of [...hanging]) h();
