@@ -11,7 +11,7 @@ import { MagentoFaults } from './faults.ts';
 import { hmacSignature, parseOAuthHeader, queryParams, safeEqual, signatureBaseString, type OAuthCredentials, type OAuthSignatureMethod } from './oauth.ts';
 import { attributeJson, attributeOptionsJson, categoryJson, categoryTreeJson, configurableOptionsJson, customerJson, invoiceJson, orderItemJson, orderJson, productJson, shipmentJson, stockItemJson } from './render.ts';
 import { loadMagentoSchema, type MagentoSchema } from './schema.ts';
-import { applySearchCriteria, parseSearchCriteria, SearchCriteriaError, type FieldValue, type SearchCriteria } from './search.ts';
+import { applySearchCriteria, parseSearchCriteria, SearchCriteriaError, type FieldValue, type ResultCache, type SearchCriteria } from './search.ts';
 import { MagentoState, magentoDate, round2, type Address, type Order, type Product, type SeedOptions, type Store, type StoreSpec } from './state.ts';
 
 export interface MagentoSimOptions {
@@ -26,6 +26,11 @@ export interface MagentoSimOptions {
   clock?: () => number;
   /** default 300 (Magento's webapi input limit, maximum_page_size): larger pageSize is a 400 */
   pageSizeMax?: number;
+  /**
+   * default 'all': every answer is validated against the schema. 'sample': the first 5 answers per operation and
+   * status only (benchmarks: validating a 300-order page costs ~50-100 ms). 'off': none.
+   */
+  validateResponses?: 'all' | 'sample' | 'off';
 }
 
 export interface RequestLog {
@@ -162,12 +167,23 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
     }
     return parsed;
   };
-  const page = <T,>(rows: readonly T[], criteria: SearchCriteria, get: (row: T, field: string) => FieldValue, idOf: (row: T) => number, render: (row: T) => unknown) => {
+  const caches = new Map<string, Map<string, { fingerprint: string; rows: unknown[] }>>();
+  const page = <T,>(rows: readonly T[], criteria: SearchCriteria, get: (row: T, field: string) => FieldValue, idOf: (row: T) => number, render: (row: T) => unknown, cacheAs?: { name: string; store: string }) => {
+    let cache: ResultCache<T> | undefined;
+    if (cacheAs) {
+      // a later page of the same query reuses the filtered, sorted rows while nothing changed: rows added or
+      // removed, any write through the API (state.version), or any updated_at moved (tests touching rows)
+      let sum = 0;
+      for (const r of rows) sum += (r as { updated_at?: number }).updated_at ?? 0;
+      const store = caches.get(cacheAs.name) ?? new Map();
+      caches.set(cacheAs.name, store);
+      cache = { key: `${cacheAs.store}|${JSON.stringify({ f: criteria.filter_groups, s: criteria.sort_orders })}`, fingerprint: `${rows.length}:${sum}:${state.version}`, store: store as ResultCache<T>['store'] };
+    }
     const { items, total } = applySearchCriteria(rows, criteria, get, idOf, {
       repeatLastPage: faults.repeatLastPageOn,
       duplicateAcrossPages: faults.duplicateAcrossPagesOn,
       defaultPageSize: config.pageSizeMax,
-    });
+    }, cache);
     return { items: items.map(render), search_criteria: criteria, total_count: total };
   };
   const product = (sku: string) => {
@@ -236,6 +252,13 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
     }
   };
   const genericField = <T,>(render: (row: T) => Record<string, unknown>) => (row: T, f: string): FieldValue => {
+    const r = row as Record<string, unknown>;
+    // columns kept on the row itself are read without rendering it
+    if (f === 'entity_id' || f === 'id' || f === 'order_id' || f === 'increment_id' || f === 'store_id' || f === 'email') {
+      const v = r[f];
+      if (typeof v === 'number' || typeof v === 'string') return v;
+    }
+    if ((f === 'created_at' || f === 'updated_at') && typeof r[f] === 'number') return magentoDate(r[f] as number);
     const j = render(row);
     if (!(f in j)) throw new Error(`Column not found: ${f}`);
     const v = j[f];
@@ -547,7 +570,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
 
   // ---------- routes (keys are the schema's templates) ----------
   const routes: Record<string, Handler> = {
-    'GET /V1/products': (ctx) => page(state.products, sc(ctx), productField(ctx.store), (p) => p.id, (p) => productJson(state, p, ctx.store)),
+    'GET /V1/products': (ctx) => page(state.products, sc(ctx), productField(ctx.store), (p) => p.id, (p) => productJson(state, p, ctx.store), { name: 'products', store: ctx.storeCode }),
     'GET /V1/products/{sku}': (ctx) => productJson(state, product(ctx.params.sku!), ctx.store),
     'PUT /V1/products/{sku}': (ctx) => {
       const body = ctx.body.product as Record<string, unknown> | undefined;
@@ -664,7 +687,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       const links = state.stocks.flatMap((s) => s.source_codes.map((code, i) => ({ stock_id: s.stock_id, source_code: code, priority: i + 1 })));
       return page(links, sc(ctx, false), (l, f) => (l as unknown as Record<string, FieldValue>)[f] ?? null, (l) => l.stock_id * 1000 + l.priority, (l) => l);
     }),
-    'GET /V1/orders': (ctx) => page(state.orders, sc(ctx), orderField, (o) => o.entity_id, (o) => orderJson(state, o)),
+    'GET /V1/orders': (ctx) => page(state.orders, sc(ctx), orderField, (o) => o.entity_id, (o) => orderJson(state, o), { name: 'orders', store: '' }),
     'GET /V1/orders/{id}': (ctx) => orderJson(state, orderOf(ctx.params.id!)),
     'POST /V1/orders': saveOrder,
     'PUT /V1/orders/create': saveOrder,
@@ -701,7 +724,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
     'GET /V1/orders/{id}/statuses': (ctx) => orderOf(ctx.params.id!).status,
     'POST /V1/order/{orderId}/ship': ship,
     'POST /V1/order/{orderId}/invoice': invoice,
-    'GET /V1/shipments': (ctx) => page(state.shipments, sc(ctx), genericField((s) => shipmentJson(s, state.ordersById.get(s.order_id))), (s) => s.entity_id, (s) => shipmentJson(s, state.ordersById.get(s.order_id))),
+    'GET /V1/shipments': (ctx) => page(state.shipments, sc(ctx), genericField((s) => shipmentJson(s, state.ordersById.get(s.order_id))), (s) => s.entity_id, (s) => shipmentJson(s, state.ordersById.get(s.order_id)), { name: 'shipments', store: '' }),
     'GET /V1/shipment/{id}': (ctx) => {
       const s = state.shipments.find((x) => String(x.entity_id) === ctx.params.id);
       if (!s) throw new MageError(404, "The entity that was requested doesn't exist. Verify the entity and try again.");
@@ -718,13 +741,13 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       s.updated_at = ctx.now;
       return { order_id: t.order_id, created_at: magentoDate(t.created_at), entity_id: t.entity_id, parent_id: t.parent_id, updated_at: magentoDate(t.created_at), weight: 0, qty: 0, description: '', track_number: t.track_number, title: t.title, carrier_code: t.carrier_code };
     },
-    'GET /V1/invoices': (ctx) => page(state.invoices, sc(ctx), genericField((i) => invoiceJson(i, state.ordersById.get(i.order_id))), (i) => i.entity_id, (i) => invoiceJson(i, state.ordersById.get(i.order_id))),
+    'GET /V1/invoices': (ctx) => page(state.invoices, sc(ctx), genericField((i) => invoiceJson(i, state.ordersById.get(i.order_id))), (i) => i.entity_id, (i) => invoiceJson(i, state.ordersById.get(i.order_id)), { name: 'invoices', store: '' }),
     'GET /V1/invoices/{id}': (ctx) => {
       const i = state.invoices.find((x) => String(x.entity_id) === ctx.params.id);
       if (!i) throw new MageError(404, "The entity that was requested doesn't exist. Verify the entity and try again.");
       return invoiceJson(i, state.ordersById.get(i.order_id));
     },
-    'GET /V1/customers/search': (ctx) => page(state.customers, sc(ctx), genericField((c) => customerJson(c, state)), (c) => c.id, (c) => customerJson(c, state)),
+    'GET /V1/customers/search': (ctx) => page(state.customers, sc(ctx), genericField((c) => customerJson(c, state)), (c) => c.id, (c) => customerJson(c, state), { name: 'customers', store: '' }),
     'GET /V1/store/storeViews': () => storeViews(),
     'GET /V1/store/websites': () => [{ id: 0, code: 'admin', name: 'Admin', default_group_id: 0 }, ...state.websites.map((w) => ({ id: w.id, code: w.code, name: w.name, default_group_id: w.default_group_id }))],
     'GET /V1/store/storeGroups': () => [
@@ -828,9 +851,18 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
 
   // ---------- the app ----------
   const app = new Hono<{ Bindings: HttpBindings }>();
+  const validated = new Map<string, number>();
   const send = (c: Context, rec: RequestLog, status: number, body: unknown, template: string | null, malformed = false) => {
     rec.status = status;
-    if (template) {
+    const mode = options.validateResponses ?? 'all';
+    let check = mode === 'all';
+    if (mode === 'sample' && template) {
+      const k = `${rec.method} ${template} ${status}`;
+      const n = validated.get(k) ?? 0;
+      validated.set(k, n + 1);
+      check = n < 5;
+    }
+    if (template && check) {
       const problems = status === 200 ? schema.validateResponse(rec.method, template, body) : schema.validateError(body);
       for (const p of problems) violations.push(`${rec.method} ${template} ${status}: ${p}`);
     }
@@ -905,6 +937,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
         authFailures.push({ path: rawPath, reason: authError });
         throw new MageError(401, UNAUTHORIZED, { resources: resourceFor(matched.template) });
       }
+      if (c.req.method !== 'GET') state.version++;
       const handler = routes[key];
       if (!handler) throw new MageError(404, 'Request does not match any route.', []);
       const result = await handler({ store, storeCode, params: matched.params, query: url.searchParams, body, now: clock() });

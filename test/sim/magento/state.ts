@@ -284,8 +284,16 @@ const ORDER_STATES: { state: string; status: string; w: number }[] = [
 
 export const round2 = (n: number) => Math.round(n * 100) / 100;
 
+const dateMemo = new Map<number, string>();
+/** 'YYYY-MM-DD HH:MM:SS' in UTC, as Magento stores and answers dates (memoized: list filters format a lot). */
 export function magentoDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  let s = dateMemo.get(ms);
+  if (s === undefined) {
+    s = new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+    if (dateMemo.size > 1_000_000) dateMemo.clear();
+    dateMemo.set(ms, s);
+  }
+  return s;
 }
 
 export class MagentoState {
@@ -314,6 +322,8 @@ export class MagentoState {
   stockWrites = new Map<string, number>();
   /** every comment added through POST /V1/orders/{id}/comments, in order */
   comments: StatusHistory[] = [];
+  /** bumped by every write the simulator applies (list result caches check it) */
+  version = 0;
   #ids = { product: 0, order: 0, item: 0, shipment: 0, invoice: 0, track: 0, comment: 0, reservation: 0, media: 0, customer: 0 };
   #random: () => number = prng(1);
 
@@ -500,6 +510,7 @@ export class MagentoState {
   }
 
   addProduct(p: Product): void {
+    this.version++;
     this.products.push(p);
     this.productsBySku.set(p.sku.toLowerCase(), p);
     this.productsById.set(p.id, p);
@@ -516,11 +527,13 @@ export class MagentoState {
 
   /** Bumps updated_at of a product (for incremental-sync tests). */
   touchProduct(sku: string, at = this.clock()): void {
+    this.version++;
     const p = this.product(sku);
     if (!p) throw new Error(`no product ${sku}`);
     p.updated_at = at;
   }
   touchOrder(id: number, at = this.clock()): void {
+    this.version++;
     const o = this.ordersById.get(id);
     if (!o) throw new Error(`no order ${id}`);
     o.updated_at = at;
@@ -538,6 +551,7 @@ export class MagentoState {
   setSourceQty(sku: string, source: string, quantity: number, count = true, status?: 0 | 1): SourceItem {
     const p = this.product(sku);
     const key = `${sku.toLowerCase()}\u0000${source}`;
+    this.version++;
     const item = this.sourceItems.get(key) ?? { sku: p?.sku ?? sku, source_code: source, quantity: 0, status: 0 as 0 | 1 };
     item.quantity = quantity;
     item.status = status ?? (quantity > 0 ? 1 : 0);
@@ -652,6 +666,7 @@ export class MagentoState {
   }
 
   insertOrder(o: Order): void {
+    this.version++;
     this.orders.push(o);
     this.ordersById.set(o.entity_id, o);
   }
