@@ -115,6 +115,26 @@ describe('stock', () => {
   });
 });
 
+describe('prices and salable export', () => {
+  test('base-prices saves the valid rows and answers the failures with placeholders', async () => {
+    const r = await call<{ message: string; parameters: string[] }[]>(sim, 'POST', '/rest/all/V1/products/base-prices', { prices: [{ sku: 'SIM-000007', price: 42.5, store_id: 0 }, { sku: 'NOPE', price: 1, store_id: 0 }, { sku: 'SIM-000008', price: -1, store_id: 0 }] });
+    expect(r.status).toBe(200);
+    expect(r.body.map((f) => f.parameters[0])).toEqual(['NOPE', 'Price']);
+    expect(r.body[0]!.message).toContain('%SKU');
+    expect(sim.state.product('SIM-000007')!.price).toBe(42.5);
+    expect(sim.state.product('SIM-000008')!.price).not.toBe(-1);
+  });
+
+  test('export-stock-salable-qty by website: source qty less reservations, for the SKUs asked', async () => {
+    sim.state.setSourceQty('SIM-000009', 'default', 12, false);
+    sim.state.reserve('SIM-000009', 1, -5, '{}');
+    const r = await call<List<{ sku: string; qty: number; is_salable: boolean }>>(sim, 'GET', `/rest/default/V1/inventory/export-stock-salable-qty/website/base?${criteria({ groups: [[['sku', 'SIM-000009,SIM-000010', 'in']]], pageSize: 10 })}`);
+    expect(r.body.items.find((i) => i.sku === 'SIM-000009')).toEqual({ sku: 'SIM-000009', qty: 7, is_salable: true });
+    expect(r.body.total_count).toBe(2);
+    expect((await call(sim, 'GET', '/rest/default/V1/inventory/export-stock-salable-qty/website/nowhere?searchCriteria')).status).toBe(404);
+  });
+});
+
 describe('orders', () => {
   type Order = { entity_id: number; increment_id: string; status: string; items: { item_id: number; sku: string; product_type: string; parent_item_id?: number; qty_ordered: number; qty_shipped: number }[]; billing_address: { city: string }; extension_attributes: { shipping_assignments: { shipping: { address: { address_type: string } } }[] }; grand_total: number; status_histories: { comment: string }[] };
 

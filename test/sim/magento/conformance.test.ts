@@ -65,6 +65,12 @@ describe('schema conformance', () => {
     await run('POST', '/V1/inventory/source-items', { sourceItems: [{ sku: 'SIM-000001', source_code: 'default', quantity: 5, status: 1 }] });
     await run('GET', '/V1/inventory/get-product-salable-quantity/SIM-000001/1');
     await run('GET', `/V1/inventory/get-product-salable-quantity/${cfg.sku}/1`);
+    await run('GET', `/V1/inventory/export-stock-salable-qty/website/base?${criteria({ groups: [[['sku', 'SIM-000001,SIM-000002', 'in']]], pageSize: 2, currentPage: 1 })}`);
+    await run('GET', '/V1/inventory/export-stock-salable-qty/website/nowhere?searchCriteria');
+    await run('POST', '/V1/products/base-prices', { prices: [{ sku: 'SIM-000004', price: 19.99, store_id: 0 }, { sku: 'NOPE', price: 1, store_id: 0 }] });
+    await run('POST', '/V1/products/base-prices-information', { skus: ['SIM-000004'] });
+    await run('GET', `/V1/customers/${s.customers[0]!.id}`);
+    await run('GET', '/V1/customers/999');
     await run('GET', '/V1/inventory/sources?searchCriteria');
     await run('GET', '/V1/inventory/stocks?searchCriteria');
     await run('GET', '/V1/inventory/stock-source-links?searchCriteria');

@@ -675,6 +675,17 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       if (p.type_id !== 'simple') throw new MageError(400, 'Can\'t check requested quantity for products without Source Items support.');
       return state.salable(p.sku, Number(ctx.params.stockId));
     }),
+    'GET /V1/inventory/export-stock-salable-qty/{salesChannelType}/{salesChannelCode}': msiOnly((ctx) => {
+      const type = ctx.params.salesChannelType!;
+      const code = ctx.params.salesChannelCode!;
+      const stock = type === 'website' ? state.stocks.find((s) => s.websites.includes(code)) : undefined;
+      if (!stock) throw new MageError(404, 'No linked stock found');
+      const simples = state.products.filter((p) => p.type_id === 'simple' && state.sourceItemsOf(p.sku).length > 0);
+      return page(simples, sc(ctx), productField(null), (p) => p.id, (p) => {
+        const qty = state.salable(p.sku, stock.stock_id);
+        return { sku: p.sku, qty, is_salable: qty > 0 };
+      });
+    }),
     'GET /V1/inventory/sources': msiOnly((ctx) => page(state.sources, sc(ctx, false), (s, f) => (s as unknown as Record<string, FieldValue>)[f] ?? null, (s) => state.sources.indexOf(s), (s) => ({ ...s, use_default_carrier_config: true, carrier_links: [] }))),
     'GET /V1/inventory/stocks': msiOnly((ctx) =>
       page(state.stocks, sc(ctx, false), (s, f) => (f === 'name' || f === 'stock_id' ? s[f] : null), (s) => s.stock_id, (s) => ({
@@ -746,6 +757,40 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       const i = state.invoices.find((x) => String(x.entity_id) === ctx.params.id);
       if (!i) throw new MageError(404, "The entity that was requested doesn't exist. Verify the entity and try again.");
       return invoiceJson(i, state.ordersById.get(i.order_id));
+    },
+    'GET /V1/customers/{customerId}': (ctx) => {
+      const c = state.customers.find((x) => String(x.id) === ctx.params.customerId);
+      if (!c) throw noEntity('customerId', ctx.params.customerId!);
+      return customerJson(c, state);
+    },
+    'POST /V1/products/base-prices': (ctx) => {
+      const prices = ctx.body.prices;
+      if (!Array.isArray(prices)) throw required('prices');
+      const failures: { message: string; parameters: string[] }[] = [];
+      const ok: { p: Product; price: number }[] = [];
+      for (const raw of prices as { sku?: unknown; price?: unknown; store_id?: unknown }[]) {
+        const sku = String(raw.sku ?? '');
+        const p = state.product(sku);
+        const price = typeof raw.price === 'number' ? raw.price : Number(raw.price);
+        const storeId = Number(raw.store_id ?? 0);
+        if (!p) failures.push({ message: 'The product that was requested doesn\'t exist. Verify the product and try again. Row ID: SKU = %SKU, Store ID: %storeId, Price: %price.', parameters: [sku, String(storeId), String(raw.price)] });
+        else if (!Number.isFinite(price) || price < 0) failures.push({ message: 'Invalid attribute %fieldName = %fieldValue. Row ID: SKU = %SKU, Store ID: %storeId.', parameters: ['Price', String(raw.price), sku, String(storeId)] });
+        else if (storeId !== 0 && !state.storeById(storeId)) failures.push({ message: 'Requested store is not found. Row ID: SKU = %SKU, Store ID: %storeId.', parameters: [sku, String(storeId)] });
+        else ok.push({ p, price });
+      }
+      // valid rows are saved even when others fail (Magento's price storage answers the failures only)
+      for (const { p, price } of ok) {
+        p.price = round2(price);
+        p.updated_at = ctx.now;
+      }
+      return failures;
+    },
+    'POST /V1/products/base-prices-information': (ctx) => {
+      const skus = ctx.body.skus;
+      if (!Array.isArray(skus)) throw required('skus');
+      const missing = (skus as string[]).filter((sku) => !state.product(String(sku)));
+      if (missing.length) throw new MageError(404, 'The following SKUs are not found: %SKU', { SKU: missing.join(', ') });
+      return (skus as string[]).map((sku) => ({ price: state.product(String(sku))!.price, store_id: 0, sku: state.product(String(sku))!.sku }));
     },
     'GET /V1/customers/search': (ctx) => page(state.customers, sc(ctx), genericField((c) => customerJson(c, state)), (c) => c.id, (c) => customerJson(c, state), { name: 'customers', store: '' }),
     'GET /V1/store/storeViews': () => storeViews(),
