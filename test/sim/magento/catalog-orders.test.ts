@@ -73,6 +73,15 @@ describe('products', () => {
     expect(after.custom_attributes.find((a) => a.attribute_code === 'ean')!.value).toBe('4006381333931');
   });
 
+  test('?fields= trims the answer the way Magento\'s fields filter does', async () => {
+    const r = await call<Record<string, unknown>>(sim, 'GET', `/rest/default/V1/products?${criteria({ pageSize: 2 })}&fields=${encodeURIComponent('items[sku,extension_attributes[stock_item[qty]]],total_count')}`);
+    expect(Object.keys(r.body).sort()).toEqual(['items', 'total_count']);
+    expect(r.body.items).toEqual([
+      { sku: 'SIM-000001', extension_attributes: { stock_item: { qty: sim.state.legacyQty('SIM-000001') } } },
+      { sku: 'SIM-000002', extension_attributes: { stock_item: { qty: sim.state.legacyQty('SIM-000002') } } },
+    ]);
+  });
+
   test('GET /V1/products without searchCriteria is a 400', async () => {
     const { status, body } = await call(sim, 'GET', '/rest/default/V1/products');
     expect(status).toBe(400);

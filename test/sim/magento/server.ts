@@ -31,6 +31,8 @@ export interface MagentoSimOptions {
    * status only (benchmarks: validating a 300-order page costs ~50-100 ms). 'off': none.
    */
   validateResponses?: 'all' | 'sample' | 'off';
+  /** default false: Magento_TwoFactorAuth on, so POST /V1/integration/admin/token is refused (401) */
+  twoFactorAuth?: boolean;
 }
 
 export interface RequestLog {
@@ -101,6 +103,30 @@ interface Ctx {
   query: URLSearchParams;
   body: Record<string, unknown>;
   now: number;
+}
+
+type FieldTree = { [k: string]: FieldTree | true };
+/** `a,b[c,d[e]]` into { a: true, b: { c: true, d: { e: true } } }. */
+export function parseFields(expr: string): FieldTree {
+  let i = 0;
+  const parse = (): FieldTree => {
+    const out: FieldTree = {};
+    let name = '';
+    while (i < expr.length) {
+      const ch = expr[i++]!;
+      if (ch === '[') {
+        out[name.trim()] = parse();
+        name = '';
+      } else if (ch === ']') break;
+      else if (ch === ',') {
+        if (name.trim()) out[name.trim()] = true;
+        name = '';
+      } else name += ch;
+    }
+    if (name.trim()) out[name.trim()] = true;
+    return out;
+  };
+  return parse();
 }
 
 export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<MagentoSim> {
@@ -911,9 +937,26 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       const problems = status === 200 ? schema.validateResponse(rec.method, template, body) : schema.validateError(body);
       for (const p of problems) violations.push(`${rec.method} ${template} ${status}: ${p}`);
     }
-    let text = JSON.stringify(body);
+    let text = JSON.stringify(status === 200 ? applyFields(body, new URL(c.req.url).searchParams.get('fields')) : body);
     if (malformed) text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
     return c.newResponse(text, status as 200, { 'content-type': 'application/json; charset=utf-8' });
+  };
+  /** Magento's `?fields=items[sku,name],total_count` output filter (webapi FieldsFilter), applied after validation. */
+  const applyFields = (body: unknown, expr: string | null): unknown => {
+    if (!expr) return body;
+    const tree = parseFields(expr);
+    const pick = (v: unknown, t: FieldTree): unknown => {
+      if (Array.isArray(v)) return v.map((x) => pick(x, t));
+      if (!v || typeof v !== 'object') return v;
+      const out: Record<string, unknown> = {};
+      for (const [k, sub] of Object.entries(t)) {
+        const val = (v as Record<string, unknown>)[k];
+        if (val === undefined) continue;
+        out[k] = sub === true ? val : pick(val, sub);
+      }
+      return out;
+    };
+    return pick(body, tree);
   };
   const envelope = (e: MageError) => (e.parameters === undefined ? { message: e.message } : { message: e.message, parameters: e.parameters });
 
@@ -970,6 +1013,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       if (key === 'POST /V1/integration/admin/token') {
         if (typeof body.username !== 'string') throw required('username');
         if (typeof body.password !== 'string') throw required('password');
+        if (options.twoFactorAuth) throw new MageError(401, 'Please use the 2fa provider-specific endpoints to obtain a token.');
         if (body.username !== credentials.admin.username || body.password !== credentials.admin.password) {
           throw new MageError(401, 'The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later.');
         }
