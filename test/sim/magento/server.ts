@@ -272,9 +272,12 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
         return magentoDate(o[f]);
       case 'customer_is_guest':
         return o.customer_id === null ? 1 : 0;
-      default:
-        // the sales_order table has no such column: SQLSTATE[42S22], masked in production
-        throw new Error(`Column not found: ${f}`);
+      default: {
+        // any other sales_order column the answer carries; else SQLSTATE[42S22], masked in production
+        const v = (orderJson(state, o) as Record<string, unknown>)[f];
+        if (v === undefined || (typeof v === 'object' && v !== null)) throw new Error(`Column not found: ${f}`);
+        return v as FieldValue;
+      }
     }
   };
   const genericField = <T,>(render: (row: T) => Record<string, unknown>) => (row: T, f: string): FieldValue => {
@@ -1030,7 +1033,14 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       const handler = routes[key];
       if (!handler) throw new MageError(404, 'Request does not match any route.', []);
       const result = await handler({ store, storeCode, params: matched.params, query: url.searchParams, body, now: clock() });
-      const malformed = faults.pick(rawPath, ['malformed']) === 'malformed';
+      const after = faults.pick(rawPath, ['malformed', 'lose_answer']);
+      if (after === 'lose_answer') {
+        // the store acted; the answer never arrives
+        rec.status = 0;
+        c.env?.incoming?.socket?.destroy();
+        return new Response(null, { status: 204 });
+      }
+      const malformed = after === 'malformed';
       return send(c, rec, 200, result, matched.template, malformed);
     } catch (err) {
       if (err instanceof MageError) return send(c, rec, err.status, envelope(err), matched.template);
