@@ -108,6 +108,14 @@ describe('stock', () => {
     expect(sim.state.stockWrites.get('SIM-000004@default')).toBe(before + 1);
   });
 
+  test('a stock write does not move the product\'s updated_at (stock is not part of the product entity)', async () => {
+    const p = sim.state.product('SIM-000006')!;
+    const at = p.updated_at;
+    await call(sim, 'POST', '/rest/default/V1/inventory/source-items', { sourceItems: [{ sku: 'SIM-000006', source_code: 'default', quantity: 3, status: 1 }] });
+    await call(sim, 'PUT', '/rest/default/V1/products/SIM-000006/stockItems/6', { stockItem: { qty: 4 } });
+    expect(sim.state.product('SIM-000006')!.updated_at).toBe(at);
+  });
+
   test('MSI source items POST, salable quantity, and msi:false hides the routes', async () => {
     const r = await call(sim, 'POST', '/rest/default/V1/inventory/source-items', { sourceItems: [{ sku: 'SIM-000005', source_code: 'default', quantity: 9, status: 1 }] });
     expect(r.status).toBe(200);

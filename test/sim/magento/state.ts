@@ -559,7 +559,7 @@ export class MagentoState {
     if (count) {
       const k = `${item.sku}@${source}`;
       this.stockWrites.set(k, (this.stockWrites.get(k) ?? 0) + 1);
-      if (p) p.updated_at = this.clock();
+      // stock lives outside the product entity: updated_at of the product does not move (a Magento trap)
     }
     return item;
   }
