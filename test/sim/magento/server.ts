@@ -200,7 +200,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       // a later page of the same query reuses the filtered, sorted rows while nothing changed: rows added or
       // removed, any write through the API (state.version), or any updated_at moved (tests touching rows)
       let sum = 0;
-      for (const r of rows) sum += (r as { updated_at?: number }).updated_at ?? 0;
+      for (let i = 0; i < rows.length; i++) sum = (Math.imul(sum, 31) + (((rows[i] as { updated_at?: number }).updated_at ?? 0) / 1000 | 0)) | 0;
       const store = caches.get(cacheAs.name) ?? new Map();
       caches.set(cacheAs.name, store);
       cache = { key: `${cacheAs.store}|${JSON.stringify({ f: criteria.filter_groups, s: criteria.sort_orders })}`, fingerprint: `${rows.length}:${sum}:${state.version}`, store: store as ResultCache<T>['store'] };
