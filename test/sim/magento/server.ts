@@ -175,12 +175,14 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
     const nonceKey = `${oauth.oauth_consumer_key}:${oauth.oauth_nonce ?? ''}`;
     if (!oauth.oauth_nonce) return 'nonce_missing';
     if (nonces.has(nonceKey)) return 'nonce_reused';
+    // Magento stores the nonce while validating the protocol parameters, before it checks the signature:
+    // a request refused for its signature has used up its nonce all the same
+    nonces.add(nonceKey);
     const params: Record<string, string> = { ...queryParams(url.search.slice(1)) };
     for (const [k, v] of Object.entries(oauth)) params[k] = v;
     const base = signatureBaseString(c.req.method, url.toString(), params);
     const expected = hmacSignature(base, method as OAuthSignatureMethod, credentials.oauth1.consumer_secret, credentials.oauth1.access_token_secret);
     if (!safeEqual(expected, oauth.oauth_signature ?? '')) return 'bad_signature';
-    nonces.add(nonceKey);
     return null;
   };
 
