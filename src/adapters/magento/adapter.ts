@@ -257,8 +257,9 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
     products: { path: '/V1/products', idOf: rowId('sku'), windowed: true, sort: byUpdated },
     orders: { path: '/V1/orders', idOf: rowId('entity_id'), windowed: true, sort: byUpdated },
     shipments: { path: '/V1/shipments', idOf: rowId('entity_id'), windowed: true, sort: byUpdated },
-    customers: { path: '/V1/customers/search', idOf: rowId('id'), windowed: true, sort: byUpdated },
-    categories: { path: '/V1/categories/list', idOf: rowId('id'), windowed: true, sort: byUpdated },
+    // Customers and categories are EAV lists whose rows carry `id`: sorted on updated_at alone.
+    customers: { path: '/V1/customers/search', idOf: rowId('id'), windowed: true, sort: [byUpdated[0]!] },
+    categories: { path: '/V1/categories/list', idOf: rowId('id'), windowed: true, sort: [byUpdated[0]!] },
   };
   const MSI_ITEMS: ListSpec = {
     path: '/V1/inventory/source-items',
@@ -434,7 +435,7 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
       const chunk = skus.slice(i, i + 100);
       const groups: Filter[][] = [[{ field: 'sku', value: chunk.join(','), condition: 'in' }]];
       if (source) groups.push([{ field: 'source_code', value: source, condition: 'eq' }]);
-      const res = await client.request<SearchResult>({ method: 'GET', path: '/V1/inventory/source-items', query: searchQuery({ groups, pageSize: 1000, currentPage: 1 }) });
+      const res = await client.request<SearchResult>({ method: 'GET', path: '/V1/inventory/source-items', query: searchQuery({ groups, pageSize: 300, currentPage: 1 }) });
       for (const r of res.items ?? []) out.set(`${String(r.sku)}@${String(r.source_code)}`, Number(r.quantity));
     }
     return out;
