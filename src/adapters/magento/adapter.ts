@@ -122,7 +122,7 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
   const optionLabels = new Map<string, Promise<Record<string, string>>>();
   /** Per run: ids already returned (Magento can repeat rows across pages) and simple products seen. */
   const runs = new Map<string, { seen: Set<string>; simples: Map<string, unknown> }>();
-  let prefetch: { key: string; result: Promise<Batch> } | null = null;
+  let prefetch: { key: string; result: Promise<Pulled> } | null = null;
 
   const runState = (r: string) => {
     let st = runs.get(r);
@@ -204,6 +204,7 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
 
   interface Batch {
     rows: Record<string, unknown>[];
+    run: string;
     next: Cursor | null;
   }
 
@@ -232,25 +233,29 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
     for (let p = first; p <= upTo; p++) pages.push(p);
     results.push(...(await Promise.all(pages.map((p) => page(spec, groups, size, p)))));
     const read = pages.length ? pages[pages.length - 1]! : first - 1;
-    const smallest = Math.min(total, ...results.map((r) => r.total_count));
+    const numbered = [...(cursor ? [] : [1]), ...pages].map((p, i) => ({ p, total: results[i]!.total_count }));
+    const smallest = Math.min(total, ...numbered.map((r) => r.total));
     let nextPage = read + 1;
     if (smallest < total) {
-      nextPage = Math.max(1, nextPage - Math.ceil((total - smallest) / size));
+      // Rows after the one that left moved up into pages read before: read again from the page before
+      // the first page that saw the smaller total (far enough back for the whole shrink).
+      const firstShrunk = numbered.find((r) => r.total < total)!.p;
+      nextPage = Math.max(1, firstShrunk - Math.ceil((total - smallest) / size));
       log?.debug({ path: spec.path, shrink: total - smallest }, 'magento total_count shrank while paging; stepping back');
     }
-    const st = runState(run);
+    // Rows repeated within the batch are dropped here; across batches when the batch is delivered.
+    const seen = new Set<string>();
     const rows: Record<string, unknown>[] = [];
     for (const r of results) {
       for (const row of r.items) {
         const key = spec.idOf(row);
-        if (st.seen.has(key)) continue;
-        st.seen.add(key);
+        if (seen.has(key)) continue;
+        seen.add(key);
         rows.push(row);
       }
     }
     const done = (nextPage - 1) * size >= smallest;
-    if (done) runs.delete(run);
-    return { rows, next: done ? null : { v: 1, p: nextPage, n: smallest, s: size, r: run } };
+    return { rows, run, next: done ? null : { v: 1, p: nextPage, n: smallest, s: size, r: run } };
   }
 
   const SPECS: Record<Exclude<Entity, 'inventory'>, ListSpec> = {
@@ -411,13 +416,18 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
     }
   }
 
-  async function pullBatch(entity: Entity, window: PullWindow, cursor: Cursor | null): Promise<{ page: PullPage; cursor: Cursor | null }> {
+  async function pullBatch(entity: Entity, window: PullWindow, cursor: Cursor | null): Promise<Pulled> {
     const msi = entity === 'inventory' ? await usesMsi() : false;
     const spec = entity === 'inventory' ? (msi ? MSI_ITEMS : LEGACY_ITEMS) : SPECS[entity];
     const b = await batch(spec, window, cursor);
-    const run = b.next?.r ?? cursor?.r ?? null;
-    const recs = await records(entity, b.rows, run, msi);
-    return { page: { records: recs, next: b.next ? encodeCursor(b.next) : null }, cursor: b.next };
+    const recs = await records(entity, b.rows, b.run, msi);
+    return { page: { records: recs, next: b.next ? encodeCursor(b.next) : null }, cursor: b.next, run: b.run };
+  }
+
+  interface Pulled {
+    page: PullPage;
+    cursor: Cursor | null;
+    run: string;
   }
 
   const prefetchKey = (entity: Entity, window: PullWindow, cursor: string) => `${entity}|${window.from}|${window.to}|${cursor}`;
@@ -535,11 +545,26 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
     const failed = new Set<string>();
     for (let k = 0; k < ok.length; k += 500) {
       const chunk = ok.slice(k, k + 500);
-      const result = await client.request<{ message?: string; parameters?: string[] }[]>({
-        method: 'POST',
-        path: '/V1/products/base-prices',
-        body: { prices: chunk.map((i) => ({ sku: i.sku, price: Number(i.price.amount), store_id: 0 })) },
-      });
+      let result: { message?: string; parameters?: string[] }[];
+      try {
+        result = await client.request<{ message?: string; parameters?: string[] }[]>({
+          method: 'POST',
+          path: '/V1/products/base-prices',
+          body: { prices: chunk.map((i) => ({ sku: i.sku, price: Number(i.price.amount), store_id: 0 })) },
+        });
+      } catch (err) {
+        // Stores without the price API (Magento_CatalogPriceApi off): one product save per SKU.
+        if (!isAppError(err) || err.kind !== 'not_found') throw err;
+        result = [];
+        for (const i of chunk) {
+          try {
+            await updatePrice(i);
+          } catch (e) {
+            if (!isAppError(e) || e.retriable) throw e;
+            result.push({ message: e.message, parameters: [i.sku] });
+          }
+        }
+      }
       for (const r of result ?? []) {
         const sku = chunk.find((i) => (r.parameters ?? []).includes(i.sku))?.sku ?? '(unknown)';
         failed.add(sku);
@@ -689,19 +714,23 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
 
     async pull(entity: Entity, request: PullRequest): Promise<PullPage> {
       const cursor = request.cursor ? decodeCursor(request.cursor) : null;
-      let result: Promise<{ page: PullPage; cursor: Cursor | null }>;
-      if (prefetch && request.cursor && prefetch.key === prefetchKey(entity, request.window, request.cursor)) {
-        result = prefetch.result as unknown as typeof result;
-      } else {
-        result = pullBatch(entity, request.window, cursor);
-      }
+      const result =
+        prefetch && request.cursor && prefetch.key === prefetchKey(entity, request.window, request.cursor) ? prefetch.result : pullBatch(entity, request.window, cursor);
       prefetch = null;
       const out = await result;
+      // Rows Magento repeated on an earlier page of this run (or that a step back read again) go once.
+      const st = runState(out.run);
+      out.page.records = out.page.records.filter((r) => {
+        if (st.seen.has(r.external_id)) return false;
+        st.seen.add(r.external_id);
+        return true;
+      });
+      if (!out.page.next) runs.delete(out.run);
       // While the engine stores this page, the next one is already on its way (latency hiding).
       if (out.page.next && out.cursor) {
         const p = pullBatch(entity, request.window, out.cursor);
         p.catch(() => undefined);
-        prefetch = { key: prefetchKey(entity, request.window, out.page.next), result: p as unknown as Promise<Batch> };
+        prefetch = { key: prefetchKey(entity, request.window, out.page.next), result: p };
       }
       return out.page;
     },
