@@ -118,6 +118,8 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
   const log = ctx.log;
 
   let msiProbe: Promise<boolean> | null = null;
+  /** Whether the store has the MSI stock export route (null: not tried yet). */
+  let exportRoute: boolean | null = null;
   let storeInfo: Promise<StoreInfo> | null = null;
   const optionLabels = new Map<string, Promise<Record<string, string>>>();
   /** Per run: ids already returned (Magento can repeat rows across pages) and simple products seen. */
@@ -348,9 +350,34 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
     });
   }
 
-  /** Salable quantity (quantity less reservations) per SKU in the configured stock, a few calls at a time. */
+  /**
+   * Salable quantity (quantity less reservations) per SKU in the configured stock: one export call per
+   * page of SKUs (Magento_InventoryExportStockApi, by the store view's website), or, where that module is
+   * absent, one get-product-salable-quantity call per SKU, a few at a time.
+   */
   async function salableQuantities(skus: string[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
+    if (exportRoute !== false && skus.length > 0) {
+      const { website_code } = await store();
+      try {
+        for (let i = 0; i < skus.length; i += 300) {
+          const chunk = skus.slice(i, i + 300);
+          const res = await client.request<SearchResult>({
+            op: 'GET /V1/inventory/export-stock-salable-qty/{salesChannelType}/{salesChannelCode}',
+            method: 'GET',
+            path: `/V1/inventory/export-stock-salable-qty/website/${seg(website_code ?? 'base')}`,
+            query: searchQuery({ groups: [[{ field: 'sku', value: chunk.join(','), condition: 'in' }]], pageSize: chunk.length, currentPage: 1 }),
+          });
+          for (const it of res.items ?? []) if (typeof it.sku === 'string' && typeof it.qty === 'number') out.set(it.sku, it.qty);
+        }
+        exportRoute = true;
+        return out;
+      } catch (err) {
+        if (!isAppError(err) || err.kind !== 'not_found') throw err;
+        exportRoute = false;
+        log?.info('magento store has no stock export route; reading salable quantities per SKU');
+      }
+    }
     const queue = [...skus];
     const worker = async () => {
       for (let sku = queue.shift(); sku !== undefined; sku = queue.shift()) {
