@@ -180,27 +180,56 @@ export interface PageOptions {
   defaultPageSize: number;
 }
 
+type Key = number | string | null;
+function sortKey(v: Scalar): Key {
+  if (v === null || v === undefined) return null;
+  const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  return NUM.test(s) ? Number(s) : s.toLowerCase();
+}
+function compareKeys(a: Key, b: Key): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const x = String(a);
+  const y = String(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export interface ResultCache<T> {
+  key: string;
+  /** changes whenever the rows may have changed (length, updated_at sum, write counter) */
+  fingerprint: string;
+  store: Map<string, { fingerprint: string; rows: T[] }>;
+}
+
 /**
  * Filters, sorts and pages `rows`; `get` reads a field (unknown fields read as null).
- * Returns the page and the count before paging.
+ * Returns the page and the count before paging. With `cache`, the filtered and sorted rows are kept for the
+ * next page of the same query while the fingerprint holds.
  */
-export function applySearchCriteria<T>(rows: readonly T[], sc: SearchCriteria, get: (row: T, field: string) => FieldValue, idOf: (row: T) => number, opts: PageOptions): { items: T[]; total: number } {
-  let out = rows.filter((row) => sc.filter_groups.every((g) => g.filters.length === 0 || g.filters.some((f) => matches(get(row, f.field), f))));
-  const sorts = sc.sort_orders?.filter((s) => s.field) ?? [];
-  if (sorts.length) {
-    out = [...out].sort((a, b) => {
-      for (const s of sorts) {
-        const va = first(get(a, s.field));
-        const vb = first(get(b, s.field));
-        let c: number;
-        if (va === vb) c = 0;
-        else if (va === null || va === undefined) c = -1;
-        else if (vb === null || vb === undefined) c = 1;
-        else c = cmp(va, String(vb));
-        if (c) return s.direction === 'DESC' ? -c : c;
-      }
-      return idOf(a) - idOf(b);
-    });
+export function applySearchCriteria<T>(rows: readonly T[], sc: SearchCriteria, get: (row: T, field: string) => FieldValue, idOf: (row: T) => number, opts: PageOptions, cache?: ResultCache<T>): { items: T[]; total: number } {
+  let out: T[] | undefined;
+  const hit = cache?.store.get(cache.key);
+  if (cache && hit && hit.fingerprint === cache.fingerprint) out = hit.rows;
+  if (!out) {
+    out = rows.filter((row) => sc.filter_groups.every((g) => g.filters.length === 0 || g.filters.some((f) => matches(get(row, f.field), f))));
+    const sorts = sc.sort_orders?.filter((s) => s.field) ?? [];
+    if (sorts.length) {
+      const decorated = out.map((row) => ({ row, id: idOf(row), keys: sorts.map((s) => sortKey(first(get(row, s.field)))) }));
+      decorated.sort((a, b) => {
+        for (let i = 0; i < sorts.length; i++) {
+          const c = compareKeys(a.keys[i]!, b.keys[i]!);
+          if (c) return sorts[i]!.direction === 'DESC' ? -c : c;
+        }
+        return a.id - b.id;
+      });
+      out = decorated.map((d) => d.row);
+    }
+    if (cache) {
+      if (cache.store.size > 50) cache.store.clear();
+      cache.store.set(cache.key, { fingerprint: cache.fingerprint, rows: out });
+    }
   }
   const total = out.length;
   const size = sc.page_size && sc.page_size > 0 ? sc.page_size : opts.defaultPageSize;

@@ -140,9 +140,17 @@ export interface OrderItem {
   discount_amount: number;
   row_total: number;
   weight: number;
-  ext_order_item_id?: string;
+  ext_order_item_id: string | null;
   /** configurable parent rows: the chosen option values */
-  options?: { option_id: string; option_value: number }[];
+  options: { option_id: string; option_value: number }[] | null;
+}
+
+function orderItem(
+  item_id: number, product_id: number, sku: string, name: string, product_type: 'simple' | 'configurable', parent_item_id: number | null, qty: number,
+  price: number, original_price: number, tax_amount: number, discount_amount: number, row_total: number, weight: number, ext_order_item_id: string | null,
+  options: { option_id: string; option_value: number }[] | null,
+): OrderItem {
+  return { item_id, product_id, sku, name, product_type, parent_item_id, qty_ordered: qty, qty_shipped: 0, qty_invoiced: 0, qty_canceled: 0, price, original_price, tax_amount, discount_amount, row_total, weight, ext_order_item_id, options };
 }
 
 export interface StatusHistory {
@@ -276,8 +284,16 @@ const ORDER_STATES: { state: string; status: string; w: number }[] = [
 
 export const round2 = (n: number) => Math.round(n * 100) / 100;
 
+const dateMemo = new Map<number, string>();
+/** 'YYYY-MM-DD HH:MM:SS' in UTC, as Magento stores and answers dates (memoized: list filters format a lot). */
 export function magentoDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+  let s = dateMemo.get(ms);
+  if (s === undefined) {
+    s = new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+    if (dateMemo.size > 1_000_000) dateMemo.clear();
+    dateMemo.set(ms, s);
+  }
+  return s;
 }
 
 export class MagentoState {
@@ -298,10 +314,16 @@ export class MagentoState {
   /** key `${sku}\u0000${source_code}` */
   sourceItems = new Map<string, SourceItem>();
   reservations: Reservation[] = [];
+  /** orders placed through checkout (they hold reservations) */
+  placedOrders = new Set<number>();
+  invoicesByOrder = new Map<number, Invoice[]>();
+  shipmentsByOrder = new Map<number, Shipment[]>();
   /** applied stock writes per `${sku}@${source_code}` (legacy writes count against 'default') */
   stockWrites = new Map<string, number>();
   /** every comment added through POST /V1/orders/{id}/comments, in order */
   comments: StatusHistory[] = [];
+  /** bumped by every write the simulator applies (list result caches check it) */
+  version = 0;
   #ids = { product: 0, order: 0, item: 0, shipment: 0, invoice: 0, track: 0, comment: 0, reservation: 0, media: 0, customer: 0 };
   #random: () => number = prng(1);
 
@@ -488,6 +510,7 @@ export class MagentoState {
   }
 
   addProduct(p: Product): void {
+    this.version++;
     this.products.push(p);
     this.productsBySku.set(p.sku.toLowerCase(), p);
     this.productsById.set(p.id, p);
@@ -504,11 +527,13 @@ export class MagentoState {
 
   /** Bumps updated_at of a product (for incremental-sync tests). */
   touchProduct(sku: string, at = this.clock()): void {
+    this.version++;
     const p = this.product(sku);
     if (!p) throw new Error(`no product ${sku}`);
     p.updated_at = at;
   }
   touchOrder(id: number, at = this.clock()): void {
+    this.version++;
     const o = this.ordersById.get(id);
     if (!o) throw new Error(`no order ${id}`);
     o.updated_at = at;
@@ -526,6 +551,7 @@ export class MagentoState {
   setSourceQty(sku: string, source: string, quantity: number, count = true, status?: 0 | 1): SourceItem {
     const p = this.product(sku);
     const key = `${sku.toLowerCase()}\u0000${source}`;
+    this.version++;
     const item = this.sourceItems.get(key) ?? { sku: p?.sku ?? sku, source_code: source, quantity: 0, status: 0 as 0 | 1 };
     item.quantity = quantity;
     item.status = status ?? (quantity > 0 ? 1 : 0);
@@ -591,30 +617,17 @@ export class MagentoState {
       subtotal += rowTotal;
       tax += l.tax ?? 0;
       discount += l.discount ?? 0;
-      const base = { qty_ordered: l.qty, qty_shipped: 0, qty_invoiced: 0, qty_canceled: 0, weight: l.product.weight ?? 0, ...(l.ext_order_item_id ? { ext_order_item_id: l.ext_order_item_id } : {}) };
+      const weight = l.product.weight ?? 0;
+      const ext = l.ext_order_item_id ?? null;
       if (parent) {
         const pid = ++this.#ids.item;
-        items.push({
-          ...base,
-          item_id: pid,
-          product_id: parent.id,
-          sku: l.product.sku,
-          name: l.name ?? parent.name,
-          product_type: 'configurable',
-          parent_item_id: null,
-          price: l.price,
-          original_price: l.product.price,
-          tax_amount: l.tax ?? 0,
-          discount_amount: l.discount ?? 0,
-          row_total: rowTotal,
-          options: [
-            { option_id: String(ATTRIBUTE_IDS.color), option_value: Number(l.product.attrs.color ?? 0) },
-            { option_id: String(ATTRIBUTE_IDS.size), option_value: Number(l.product.attrs.size ?? 0) },
-          ],
-        });
-        items.push({ ...base, item_id: ++this.#ids.item, product_id: l.product.id, sku: l.product.sku, name: l.product.name, product_type: 'simple', parent_item_id: pid, price: 0, original_price: 0, tax_amount: 0, discount_amount: 0, row_total: 0 });
+        items.push(orderItem(pid, parent.id, l.product.sku, l.name ?? parent.name, 'configurable', null, l.qty, l.price, l.product.price, l.tax ?? 0, l.discount ?? 0, rowTotal, weight, ext, [
+          { option_id: String(ATTRIBUTE_IDS.color), option_value: Number(l.product.attrs.color ?? 0) },
+          { option_id: String(ATTRIBUTE_IDS.size), option_value: Number(l.product.attrs.size ?? 0) },
+        ]));
+        items.push(orderItem(++this.#ids.item, l.product.id, l.product.sku, l.product.name, 'simple', pid, l.qty, 0, 0, 0, 0, 0, weight, ext, null));
       } else {
-        items.push({ ...base, item_id: ++this.#ids.item, product_id: l.product.id, sku: l.product.sku, name: l.name ?? l.product.name, product_type: 'simple', parent_item_id: null, price: l.price, original_price: l.product.price, tax_amount: l.tax ?? 0, discount_amount: l.discount ?? 0, row_total: rowTotal });
+        items.push(orderItem(++this.#ids.item, l.product.id, l.product.sku, l.name ?? l.product.name, 'simple', null, l.qty, l.price, l.product.price, l.tax ?? 0, l.discount ?? 0, rowTotal, weight, ext, null));
       }
     }
     const website = this.websites.find((w) => w.id === input.store.website_id);
@@ -653,6 +666,7 @@ export class MagentoState {
   }
 
   insertOrder(o: Order): void {
+    this.version++;
     this.orders.push(o);
     this.ordersById.set(o.entity_id, o);
   }
@@ -661,6 +675,7 @@ export class MagentoState {
   placeReservations(o: Order): void {
     const store = this.storeById(o.store_id)!;
     const stockId = this.stockIdFor(store);
+    this.placedOrders.add(o.entity_id);
     for (const it of o.items) {
       if (it.product_type !== 'simple') continue;
       this.reserve(it.sku, stockId, -it.qty_ordered, JSON.stringify({ event_type: 'order_placed', object_type: 'order', object_id: String(o.entity_id), object_increment_id: o.increment_id }));
@@ -693,7 +708,7 @@ export class MagentoState {
       if (child) child.qty_shipped += l.qty;
       const simple = child ?? it;
       s.items.push({ entity_id: s.items.length + 1 + id * 10, order_item_id: it.item_id, qty: l.qty, sku: it.sku, name: it.name, price: it.price, product_id: simple.product_id, weight: it.weight });
-      if (at !== SEED_EPOCH && o.created_at >= 0 && this.reservations.some((r) => r.metadata.includes(`"object_id":"${o.entity_id}"`))) {
+      if (this.placedOrders.has(o.entity_id)) {
         const si = this.sourceItem(simple.sku, 'default');
         if (si) si.quantity -= l.qty;
         this.reserve(simple.sku, stockId, l.qty, JSON.stringify({ event_type: 'shipment_created', object_type: 'order', object_id: String(o.entity_id), object_increment_id: o.increment_id }));
@@ -701,6 +716,9 @@ export class MagentoState {
     }
     for (const t of tracks) s.tracks.push({ entity_id: ++this.#ids.track, parent_id: id, order_id: o.entity_id, track_number: t.track_number, title: t.title, carrier_code: t.carrier_code, created_at: at });
     this.shipments.push(s);
+    const byOrder = this.shipmentsByOrder.get(o.entity_id);
+    if (byOrder) byOrder.push(s);
+    else this.shipmentsByOrder.set(o.entity_id, [s]);
     const allShipped = top.every((it) => this.qtyToShip(o, it) === 0);
     const allInvoiced = top.every((it) => it.qty_invoiced + it.qty_canceled >= it.qty_ordered);
     if (allShipped && allInvoiced) o.state = o.status = 'complete';
@@ -714,7 +732,7 @@ export class MagentoState {
     const want = lines ?? top.map((it) => ({ order_item_id: it.item_id, qty: it.qty_ordered - it.qty_invoiced - it.qty_canceled })).filter((l) => l.qty > 0);
     const id = ++this.#ids.invoice;
     const inv: Invoice = { entity_id: id, increment_id: String(o.store_id * 100_000_000 + id).padStart(9, '0'), order_id: o.entity_id, store_id: o.store_id, state: 2, created_at: at, updated_at: at, items: [], grand_total: 0, subtotal: 0, shipping_amount: 0, tax_amount: 0 };
-    const first = !this.invoices.some((x) => x.order_id === o.entity_id);
+    const first = !this.invoicesByOrder.has(o.entity_id);
     for (const l of want) {
       const it = o.items.find((x) => x.item_id === l.order_item_id)!;
       it.qty_invoiced += l.qty;
@@ -730,6 +748,9 @@ export class MagentoState {
     inv.grand_total = round2(inv.subtotal + inv.shipping_amount + inv.tax_amount - (first ? Math.abs(o.discount_amount) : 0));
     o.total_paid = round2(o.total_paid + inv.grand_total);
     this.invoices.push(inv);
+    const byOrder = this.invoicesByOrder.get(o.entity_id);
+    if (byOrder) byOrder.push(inv);
+    else this.invoicesByOrder.set(o.entity_id, [inv]);
     const allShipped = top.every((it) => this.qtyToShip(o, it) === 0);
     const allInvoiced = top.every((it) => it.qty_invoiced + it.qty_canceled >= it.qty_ordered);
     if (allShipped && allInvoiced) o.state = o.status = 'complete';
@@ -744,7 +765,7 @@ export class MagentoState {
     if (top.every((it) => it.qty_invoiced + it.qty_canceled >= it.qty_ordered || it.qty_shipped >= it.qty_ordered)) return false;
     const store = this.storeById(o.store_id)!;
     const stockId = this.stockIdFor(store);
-    const placed = this.reservations.some((r) => r.metadata.includes(`"object_id":"${o.entity_id}"`));
+    const placed = this.placedOrders.has(o.entity_id);
     for (const it of o.items) {
       const left = it.qty_ordered - Math.max(it.qty_shipped, it.qty_invoiced) - it.qty_canceled;
       if (left <= 0) continue;
@@ -784,7 +805,7 @@ export class MagentoState {
     return this.orders.find((o) => o.ext_order_id === ext);
   }
   shipmentsOf(orderId: number): Shipment[] {
-    return this.shipments.filter((s) => s.order_id === orderId);
+    return this.shipmentsByOrder.get(orderId) ?? [];
   }
 }
 
