@@ -124,7 +124,8 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
   const optionLabels = new Map<string, Promise<Record<string, string>>>();
   /** Per run: ids already returned (Magento can repeat rows across pages) and simple products seen. */
   const runs = new Map<string, { seen: Set<string>; simples: Map<string, unknown> }>();
-  let prefetch: { key: string; result: Promise<Pulled> } | null = null;
+  /** Per entity: the next batch, already on its way while the engine stores the last one. */
+  const prefetch = new Map<Entity, { key: string; result: Promise<Pulled> }>();
 
   const runState = (r: string) => {
     let st = runs.get(r);
@@ -741,9 +742,9 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
 
     async pull(entity: Entity, request: PullRequest): Promise<PullPage> {
       const cursor = request.cursor ? decodeCursor(request.cursor) : null;
-      const result =
-        prefetch && request.cursor && prefetch.key === prefetchKey(entity, request.window, request.cursor) ? prefetch.result : pullBatch(entity, request.window, cursor);
-      prefetch = null;
+      const ahead = prefetch.get(entity);
+      prefetch.delete(entity);
+      const result = ahead && request.cursor && ahead.key === prefetchKey(entity, request.window, request.cursor) ? ahead.result : pullBatch(entity, request.window, cursor);
       const out = await result;
       // Rows Magento repeated on an earlier page of this run (or that a step back read again) go once.
       const st = runState(out.run);
@@ -757,7 +758,7 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
       if (out.page.next && out.cursor) {
         const p = pullBatch(entity, request.window, out.cursor);
         p.catch(() => undefined);
-        prefetch = { key: prefetchKey(entity, request.window, out.page.next), result: p };
+        prefetch.set(entity, { key: prefetchKey(entity, request.window, out.page.next), result: p });
       }
       return out.page;
     },
