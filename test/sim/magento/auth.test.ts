@@ -130,6 +130,12 @@ describe('Bearer and admin tokens', () => {
     expect(sim.authFailures.at(-1)!.reason).toBe('token_expired');
   });
 
+  test('with two-factor auth on, the admin token route refuses even the right password', async () => {
+    const sim = await start({ twoFactorAuth: true });
+    const r = await call(sim, 'POST', '/rest/default/V1/integration/admin/token', sim.credentials.admin, 'none');
+    expect(r).toEqual({ status: 401, body: { message: 'Please use the 2fa provider-specific endpoints to obtain a token.' } });
+  });
+
   test('expireTokens: the preset bearer and issued tokens answer 401; a new token works', async () => {
     const sim = await start();
     expect((await call(sim, 'GET', '/rest/default/V1/products/SIM-000001')).status).toBe(200);

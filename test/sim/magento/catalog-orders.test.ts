@@ -73,6 +73,15 @@ describe('products', () => {
     expect(after.custom_attributes.find((a) => a.attribute_code === 'ean')!.value).toBe('4006381333931');
   });
 
+  test('?fields= trims the answer the way Magento\'s fields filter does', async () => {
+    const r = await call<Record<string, unknown>>(sim, 'GET', `/rest/default/V1/products?${criteria({ pageSize: 2 })}&fields=${encodeURIComponent('items[sku,extension_attributes[stock_item[qty]]],total_count')}`);
+    expect(Object.keys(r.body).sort()).toEqual(['items', 'total_count']);
+    expect(r.body.items).toEqual([
+      { sku: 'SIM-000001', extension_attributes: { stock_item: { qty: sim.state.legacyQty('SIM-000001') } } },
+      { sku: 'SIM-000002', extension_attributes: { stock_item: { qty: sim.state.legacyQty('SIM-000002') } } },
+    ]);
+  });
+
   test('GET /V1/products without searchCriteria is a 400', async () => {
     const { status, body } = await call(sim, 'GET', '/rest/default/V1/products');
     expect(status).toBe(400);
@@ -112,6 +121,26 @@ describe('stock', () => {
     } finally {
       await noMsi.stop();
     }
+  });
+});
+
+describe('prices and salable export', () => {
+  test('base-prices saves the valid rows and answers the failures with placeholders', async () => {
+    const r = await call<{ message: string; parameters: string[] }[]>(sim, 'POST', '/rest/all/V1/products/base-prices', { prices: [{ sku: 'SIM-000007', price: 42.5, store_id: 0 }, { sku: 'NOPE', price: 1, store_id: 0 }, { sku: 'SIM-000008', price: -1, store_id: 0 }] });
+    expect(r.status).toBe(200);
+    expect(r.body.map((f) => f.parameters[0])).toEqual(['NOPE', 'Price']);
+    expect(r.body[0]!.message).toContain('%SKU');
+    expect(sim.state.product('SIM-000007')!.price).toBe(42.5);
+    expect(sim.state.product('SIM-000008')!.price).not.toBe(-1);
+  });
+
+  test('export-stock-salable-qty by website: source qty less reservations, for the SKUs asked', async () => {
+    sim.state.setSourceQty('SIM-000009', 'default', 12, false);
+    sim.state.reserve('SIM-000009', 1, -5, '{}');
+    const r = await call<List<{ sku: string; qty: number; is_salable: boolean }>>(sim, 'GET', `/rest/default/V1/inventory/export-stock-salable-qty/website/base?${criteria({ groups: [[['sku', 'SIM-000009,SIM-000010', 'in']]], pageSize: 10 })}`);
+    expect(r.body.items.find((i) => i.sku === 'SIM-000009')).toEqual({ sku: 'SIM-000009', qty: 7, is_salable: true });
+    expect(r.body.total_count).toBe(2);
+    expect((await call(sim, 'GET', '/rest/default/V1/inventory/export-stock-salable-qty/website/nowhere?searchCriteria')).status).toBe(404);
   });
 });
 

@@ -61,6 +61,21 @@ describe('faults', () => {
     expect(() => JSON.parse(text)).toThrow();
   });
 
+  test('loseAnswerNext: the write takes effect, the answer never comes', async () => {
+    const o = sim.state.orders.find((x) => x.state === 'new' || x.state === 'processing')!;
+    const before = sim.state.comments.length;
+    sim.faults.loseAnswerNext(1, '/comments');
+    await expect(
+      fetch(`${sim.url}/rest/default/V1/orders/${o.entity_id}/comments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sim.credentials.bearer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ statusHistory: { comment: 'lost', is_customer_notified: 0, is_visible_on_front: 0, parent_id: o.entity_id } }),
+      }),
+    ).rejects.toThrow();
+    expect(sim.state.comments.length).toBe(before + 1);
+    expect(sim.faults.fired.lose_answer).toBe(1);
+  });
+
   test('clear() drops pending faults and restores repeat-last-page', async () => {
     sim.faults.failNext(500, 5);
     sim.faults.repeatLastPage(false);

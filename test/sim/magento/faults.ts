@@ -1,5 +1,5 @@
 // Fault switches of the Magento simulator, flipped at runtime by tests.
-export type FaultKind = 'error500' | 'error503' | 'timeout' | 'drop' | 'malformed';
+export type FaultKind = 'error500' | 'error503' | 'timeout' | 'drop' | 'malformed' | 'lose_answer';
 
 interface Rule {
   kind: FaultKind;
@@ -12,7 +12,7 @@ export class MagentoFaults {
   latencyMs = 0;
   repeatLastPageOn = true;
   duplicateAcrossPagesOn = false;
-  readonly fired: Record<FaultKind, number> = { error500: 0, error503: 0, timeout: 0, drop: 0, malformed: 0 };
+  readonly fired: Record<FaultKind, number> = { error500: 0, error503: 0, timeout: 0, drop: 0, malformed: 0, lose_answer: 0 };
   #expire: () => void;
 
   constructor(expire: () => void) {
@@ -38,6 +38,10 @@ export class MagentoFaults {
   /** The next n requests are handled and answered 200 with truncated JSON. */
   malformedNext(n: number, pathContains?: string): void {
     this.#rules.push({ kind: 'malformed', left: n, ...(pathContains ? { pathContains } : {}) });
+  }
+  /** The next n requests are handled (writes take effect), then their socket is destroyed before the answer. */
+  loseAnswerNext(n: number, pathContains?: string): void {
+    this.#rules.push({ kind: 'lose_answer', left: n, ...(pathContains ? { pathContains } : {}) });
   }
   /** Every admin token issued so far (and the preset bearer) answers 401 from now on. */
   expireTokens(): void {

@@ -5,14 +5,18 @@
 //   ({ "fieldName": "sku" }), never the list of objects the generator wrote;
 // - stock item low_stock_date: null unless the item went below its notify quantity; order payment account_status
 //   and cc_last4: null for offline methods (all three are "required" only because the docblocks say so).
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const SCHEMA_PATH = resolve(here, '../../../../shared/specs/magento/admin-schema-2.4.8.yaml');
+const FILE = 'specs/magento/admin-schema-2.4.8.yaml';
+/** MAGENTO_ADMIN_SCHEMA, else `shared/` beside the checkout (the workspace layout), else /work/shared. */
+export const SCHEMA_PATH =
+  [process.env.MAGENTO_ADMIN_SCHEMA, resolve(here, '../../../../shared', FILE), resolve('/work/shared', FILE)].find((p): p is string => !!p && existsSync(p)) ??
+  resolve(here, '../../../../shared', FILE);
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface SwaggerOp {

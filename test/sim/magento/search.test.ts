@@ -143,6 +143,18 @@ describe('paging', () => {
     }
   });
 
+  test('the next page of a query sees rows changed between pages (cached results are dropped)', async () => {
+    const c: Crit = { groups: [[['updated_at', '2030-01-01 00:00:00', 'gteq']]], sort: [['updated_at', 'ASC']], pageSize: 2, currentPage: 1 };
+    expect((await products(c)).total_count).toBe(0);
+    sim.state.touchProduct('SIM-000011', Date.UTC(2030, 0, 2));
+    expect((await products(c)).items.map((p) => p.sku)).toEqual(['SIM-000011']);
+    // a hand edit that moves updated_at is seen too
+    sim.state.product('SIM-000012')!.updated_at = Date.UTC(2030, 0, 1);
+    expect((await products(c)).items.map((p) => p.sku)).toEqual(['SIM-000012', 'SIM-000011']);
+    await call(sim, 'PUT', '/rest/all/V1/products/SIM-000013', { product: { price: 1 } });
+    expect((await products({ ...c, groups: [[['updated_at', '2026-01-01 00:00:00', 'gteq']]] })).total_count).toBeGreaterThanOrEqual(1);
+  });
+
   test('no pageSize: Magento\'s default page (the maximum page size)', async () => {
     const r = (await call<List<P>>(sim, 'GET', '/rest/default/V1/products?searchCriteria')).body;
     expect(r.items.length).toBe(sim.state.products.length);

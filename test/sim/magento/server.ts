@@ -31,6 +31,8 @@ export interface MagentoSimOptions {
    * status only (benchmarks: validating a 300-order page costs ~50-100 ms). 'off': none.
    */
   validateResponses?: 'all' | 'sample' | 'off';
+  /** default false: Magento_TwoFactorAuth on, so POST /V1/integration/admin/token is refused (401) */
+  twoFactorAuth?: boolean;
 }
 
 export interface RequestLog {
@@ -101,6 +103,30 @@ interface Ctx {
   query: URLSearchParams;
   body: Record<string, unknown>;
   now: number;
+}
+
+type FieldTree = { [k: string]: FieldTree | true };
+/** `a,b[c,d[e]]` into { a: true, b: { c: true, d: { e: true } } }. */
+export function parseFields(expr: string): FieldTree {
+  let i = 0;
+  const parse = (): FieldTree => {
+    const out: FieldTree = {};
+    let name = '';
+    while (i < expr.length) {
+      const ch = expr[i++]!;
+      if (ch === '[') {
+        out[name.trim()] = parse();
+        name = '';
+      } else if (ch === ']') break;
+      else if (ch === ',') {
+        if (name.trim()) out[name.trim()] = true;
+        name = '';
+      } else name += ch;
+    }
+    if (name.trim()) out[name.trim()] = true;
+    return out;
+  };
+  return parse();
 }
 
 export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<MagentoSim> {
@@ -246,9 +272,12 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
         return magentoDate(o[f]);
       case 'customer_is_guest':
         return o.customer_id === null ? 1 : 0;
-      default:
-        // the sales_order table has no such column: SQLSTATE[42S22], masked in production
-        throw new Error(`Column not found: ${f}`);
+      default: {
+        // any other sales_order column the answer carries; else SQLSTATE[42S22], masked in production
+        const v = (orderJson(state, o) as Record<string, unknown>)[f];
+        if (v === undefined || (typeof v === 'object' && v !== null)) throw new Error(`Column not found: ${f}`);
+        return v as FieldValue;
+      }
     }
   };
   const genericField = <T,>(render: (row: T) => Record<string, unknown>) => (row: T, f: string): FieldValue => {
@@ -675,6 +704,17 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       if (p.type_id !== 'simple') throw new MageError(400, 'Can\'t check requested quantity for products without Source Items support.');
       return state.salable(p.sku, Number(ctx.params.stockId));
     }),
+    'GET /V1/inventory/export-stock-salable-qty/{salesChannelType}/{salesChannelCode}': msiOnly((ctx) => {
+      const type = ctx.params.salesChannelType!;
+      const code = ctx.params.salesChannelCode!;
+      const stock = type === 'website' ? state.stocks.find((s) => s.websites.includes(code)) : undefined;
+      if (!stock) throw new MageError(404, 'No linked stock found');
+      const simples = state.products.filter((p) => p.type_id === 'simple' && state.sourceItemsOf(p.sku).length > 0);
+      return page(simples, sc(ctx), productField(null), (p) => p.id, (p) => {
+        const qty = state.salable(p.sku, stock.stock_id);
+        return { sku: p.sku, qty, is_salable: qty > 0 };
+      });
+    }),
     'GET /V1/inventory/sources': msiOnly((ctx) => page(state.sources, sc(ctx, false), (s, f) => (s as unknown as Record<string, FieldValue>)[f] ?? null, (s) => state.sources.indexOf(s), (s) => ({ ...s, use_default_carrier_config: true, carrier_links: [] }))),
     'GET /V1/inventory/stocks': msiOnly((ctx) =>
       page(state.stocks, sc(ctx, false), (s, f) => (f === 'name' || f === 'stock_id' ? s[f] : null), (s) => s.stock_id, (s) => ({
@@ -746,6 +786,40 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       const i = state.invoices.find((x) => String(x.entity_id) === ctx.params.id);
       if (!i) throw new MageError(404, "The entity that was requested doesn't exist. Verify the entity and try again.");
       return invoiceJson(i, state.ordersById.get(i.order_id));
+    },
+    'GET /V1/customers/{customerId}': (ctx) => {
+      const c = state.customers.find((x) => String(x.id) === ctx.params.customerId);
+      if (!c) throw noEntity('customerId', ctx.params.customerId!);
+      return customerJson(c, state);
+    },
+    'POST /V1/products/base-prices': (ctx) => {
+      const prices = ctx.body.prices;
+      if (!Array.isArray(prices)) throw required('prices');
+      const failures: { message: string; parameters: string[] }[] = [];
+      const ok: { p: Product; price: number }[] = [];
+      for (const raw of prices as { sku?: unknown; price?: unknown; store_id?: unknown }[]) {
+        const sku = String(raw.sku ?? '');
+        const p = state.product(sku);
+        const price = typeof raw.price === 'number' ? raw.price : Number(raw.price);
+        const storeId = Number(raw.store_id ?? 0);
+        if (!p) failures.push({ message: 'The product that was requested doesn\'t exist. Verify the product and try again. Row ID: SKU = %SKU, Store ID: %storeId, Price: %price.', parameters: [sku, String(storeId), String(raw.price)] });
+        else if (!Number.isFinite(price) || price < 0) failures.push({ message: 'Invalid attribute %fieldName = %fieldValue. Row ID: SKU = %SKU, Store ID: %storeId.', parameters: ['Price', String(raw.price), sku, String(storeId)] });
+        else if (storeId !== 0 && !state.storeById(storeId)) failures.push({ message: 'Requested store is not found. Row ID: SKU = %SKU, Store ID: %storeId.', parameters: [sku, String(storeId)] });
+        else ok.push({ p, price });
+      }
+      // valid rows are saved even when others fail (Magento's price storage answers the failures only)
+      for (const { p, price } of ok) {
+        p.price = round2(price);
+        p.updated_at = ctx.now;
+      }
+      return failures;
+    },
+    'POST /V1/products/base-prices-information': (ctx) => {
+      const skus = ctx.body.skus;
+      if (!Array.isArray(skus)) throw required('skus');
+      const missing = (skus as string[]).filter((sku) => !state.product(String(sku)));
+      if (missing.length) throw new MageError(404, 'The following SKUs are not found: %SKU', { SKU: missing.join(', ') });
+      return (skus as string[]).map((sku) => ({ price: state.product(String(sku))!.price, store_id: 0, sku: state.product(String(sku))!.sku }));
     },
     'GET /V1/customers/search': (ctx) => page(state.customers, sc(ctx), genericField((c) => customerJson(c, state)), (c) => c.id, (c) => customerJson(c, state), { name: 'customers', store: '' }),
     'GET /V1/store/storeViews': () => storeViews(),
@@ -866,9 +940,26 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       const problems = status === 200 ? schema.validateResponse(rec.method, template, body) : schema.validateError(body);
       for (const p of problems) violations.push(`${rec.method} ${template} ${status}: ${p}`);
     }
-    let text = JSON.stringify(body);
+    let text = JSON.stringify(status === 200 ? applyFields(body, new URL(c.req.url).searchParams.get('fields')) : body);
     if (malformed) text = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
     return c.newResponse(text, status as 200, { 'content-type': 'application/json; charset=utf-8' });
+  };
+  /** Magento's `?fields=items[sku,name],total_count` output filter (webapi FieldsFilter), applied after validation. */
+  const applyFields = (body: unknown, expr: string | null): unknown => {
+    if (!expr) return body;
+    const tree = parseFields(expr);
+    const pick = (v: unknown, t: FieldTree): unknown => {
+      if (Array.isArray(v)) return v.map((x) => pick(x, t));
+      if (!v || typeof v !== 'object') return v;
+      const out: Record<string, unknown> = {};
+      for (const [k, sub] of Object.entries(t)) {
+        const val = (v as Record<string, unknown>)[k];
+        if (val === undefined) continue;
+        out[k] = sub === true ? val : pick(val, sub);
+      }
+      return out;
+    };
+    return pick(body, tree);
   };
   const envelope = (e: MageError) => (e.parameters === undefined ? { message: e.message } : { message: e.message, parameters: e.parameters });
 
@@ -925,6 +1016,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       if (key === 'POST /V1/integration/admin/token') {
         if (typeof body.username !== 'string') throw required('username');
         if (typeof body.password !== 'string') throw required('password');
+        if (options.twoFactorAuth) throw new MageError(401, 'Please use the 2fa provider-specific endpoints to obtain a token.');
         if (body.username !== credentials.admin.username || body.password !== credentials.admin.password) {
           throw new MageError(401, 'The account sign-in was incorrect or your account is disabled temporarily. Please wait and try again later.');
         }
@@ -941,7 +1033,14 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       const handler = routes[key];
       if (!handler) throw new MageError(404, 'Request does not match any route.', []);
       const result = await handler({ store, storeCode, params: matched.params, query: url.searchParams, body, now: clock() });
-      const malformed = faults.pick(rawPath, ['malformed']) === 'malformed';
+      const after = faults.pick(rawPath, ['malformed', 'lose_answer']);
+      if (after === 'lose_answer') {
+        // the store acted; the answer never arrives
+        rec.status = 0;
+        c.env?.incoming?.socket?.destroy();
+        return new Response(null, { status: 204 });
+      }
+      const malformed = after === 'malformed';
       return send(c, rec, 200, result, matched.template, malformed);
     } catch (err) {
       if (err instanceof MageError) return send(c, rec, err.status, envelope(err), matched.template);

@@ -637,7 +637,7 @@ export class MagentoState {
     const grand = input.totals?.grand_total ?? round2(subtotal + input.shipping_amount + tax - Math.abs(discount));
     return {
       entity_id,
-      increment_id: String(input.store.id * 100_000_000 + entity_id).padStart(9, '0'),
+      increment_id: incrementId(input.store.id, entity_id),
       store_id: input.store.id,
       currency: website?.currency ?? input.store.currency,
       state: 'new',
@@ -698,7 +698,7 @@ export class MagentoState {
     const top = o.items.filter((it) => it.parent_item_id === null);
     const want = lines ?? top.map((it) => ({ order_item_id: it.item_id, qty: this.qtyToShip(o, it) })).filter((l) => l.qty > 0);
     const id = ++this.#ids.shipment;
-    const s: Shipment = { entity_id: id, increment_id: String(o.store_id * 100_000_000 + id).padStart(9, '0'), order_id: o.entity_id, store_id: o.store_id, created_at: at, updated_at: at, items: [], tracks: [], comments: [] };
+    const s: Shipment = { entity_id: id, increment_id: incrementId(o.store_id, id), order_id: o.entity_id, store_id: o.store_id, created_at: at, updated_at: at, items: [], tracks: [], comments: [] };
     const store = this.storeById(o.store_id)!;
     const stockId = this.stockIdFor(store);
     for (const l of want) {
@@ -731,7 +731,7 @@ export class MagentoState {
     const top = o.items.filter((it) => it.parent_item_id === null);
     const want = lines ?? top.map((it) => ({ order_item_id: it.item_id, qty: it.qty_ordered - it.qty_invoiced - it.qty_canceled })).filter((l) => l.qty > 0);
     const id = ++this.#ids.invoice;
-    const inv: Invoice = { entity_id: id, increment_id: String(o.store_id * 100_000_000 + id).padStart(9, '0'), order_id: o.entity_id, store_id: o.store_id, state: 2, created_at: at, updated_at: at, items: [], grand_total: 0, subtotal: 0, shipping_amount: 0, tax_amount: 0 };
+    const inv: Invoice = { entity_id: id, increment_id: incrementId(o.store_id, id), order_id: o.entity_id, store_id: o.store_id, state: 2, created_at: at, updated_at: at, items: [], grand_total: 0, subtotal: 0, shipping_amount: 0, tax_amount: 0 };
     const first = !this.invoicesByOrder.has(o.entity_id);
     for (const l of want) {
       const it = o.items.find((x) => x.item_id === l.order_item_id)!;
@@ -807,6 +807,11 @@ export class MagentoState {
   shipmentsOf(orderId: number): Shipment[] {
     return this.shipmentsByOrder.get(orderId) ?? [];
   }
+}
+
+/** Magento's sales sequences: 9 digits, prefixed with the store id for every store but the first. */
+export function incrementId(storeId: number, n: number): string {
+  return `${storeId === 1 ? '' : storeId}${String(n).padStart(9, '0')}`;
 }
 
 function ean13(n: number): string {
