@@ -36,7 +36,8 @@ const USAGE = `usage: npm run bench:magento -- [options]
   --concurrency N   pages in flight per list (page_concurrency setting)              default 4
   --workers N       in-process pull workers of the engine phase                      default 2
   --database URL    PostgreSQL server to create the bench database on
-                    (default: DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)`;
+                    (default: BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL,
+                    else postgres://postgres@127.0.0.1:5432/postgres)`;
 
 const { values: args } = parseArgs({
   options: {
@@ -60,7 +61,7 @@ const LATENCY = Number(args.latency);
 const PAGE = Number(args['page-size']);
 const CONC = Number(args.concurrency);
 const WORKERS = Number(args.workers);
-const ADMIN_URL = args.database ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = args.database ?? process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const configurables = Math.floor(PRODUCTS / 50);
 const simples = PRODUCTS - configurables * 4;
