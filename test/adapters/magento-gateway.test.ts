@@ -112,6 +112,8 @@ describe('Magento through the gateway', () => {
     expect(levels.length).toBe(sim.state.sourceItems.size);
     for (const l of levels) expect(l.available, l.sku).toBe(Math.round(sim.state.salable(l.sku, 1)));
     expect(sim.violations).toEqual([]);
+    // Every request the adapter sent names a path and method of the admin schema.
+    expect(sim.requests.filter((r) => r.template === null).map((r) => `${r.method} ${r.path}`)).toEqual([]);
   }, 60_000);
 
   test('GraphQL finds a configurable with its variants and an order with its shipments', async () => {

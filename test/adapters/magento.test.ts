@@ -179,6 +179,26 @@ describe('errors', () => {
   });
 });
 
+describe('single reads', () => {
+  test('fetch reads one shipment, customer, category and stock level as the pull would', async () => {
+    const { sim, adapter } = await setup();
+    const sh = sim.state.shipments[0]!;
+    const shipment = adapter.normalize!('shipments', (await adapter.fetch!('shipments', String(sh.entity_id)))!);
+    expect(shipment).toMatchObject({ external_id: String(sh.entity_id), order_external_id: String(sh.order_id) });
+    const c = sim.state.customers[0]!;
+    expect(adapter.normalize!('customers', (await adapter.fetch!('customers', String(c.id)))!)).toMatchObject({ external_id: String(c.id), email: c.email });
+    const cat = sim.state.categories.find((x) => x.level === 3) ?? sim.state.categories[2]!;
+    const category = adapter.normalize!('categories', (await adapter.fetch!('categories', String(cat.id)))!);
+    expect(category.name).toBe(cat.name);
+    expect(category.path[category.path.length - 1]).toBe(cat.name);
+    expect(category.path[0]).toBe('Default Category');
+    const sku = sim.state.products.find((p) => p.type_id === 'simple')!.sku;
+    const level = adapter.normalize!('inventory', (await adapter.fetch!('inventory', `${sku}@default`))!);
+    expect(level).toMatchObject({ sku, location_id: 'default', on_hand: sim.state.sourceItem(sku, 'default')!.quantity });
+    expect(await adapter.fetch!('inventory', `${sku}@nowhere`)).toBeNull();
+  });
+});
+
 describe('catalog and scopes', () => {
   test('a configurable product comes with its children as variants, option labels and media; children also stand alone', async () => {
     const { sim, adapter } = await setup({}, { page_size: 4 });
