@@ -171,6 +171,30 @@ describe('errors', () => {
     await adapter.testConnection();
   });
 
+  test('429 with Retry-After: throttled with the wait, and the bucket is held for it', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '3' });
+      res.end(JSON.stringify({ message: 'Too many requests' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const penalties: [string, number][] = [];
+    try {
+      const adapter = createMagentoAdapter({
+        connectionId: 'c',
+        tenantId: 't',
+        settings: magentoAdapter.settingsSchema.parse({ base_url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
+        credentials: magentoAdapter.credentialsSchema.parse({ type: 'bearer', token: 'x' }),
+        allowPrivateUpstreams: true,
+        throttle: { acquire: async () => undefined, learn: async () => undefined, penalize: async (key, ms) => void penalties.push([key, ms]) },
+      });
+      const err = await failure(adapter.testConnection());
+      expect([err.kind, err.retryAfterMs, err.retriable]).toEqual(['throttled', 3000, true]);
+      expect(penalties).toEqual([[expect.stringMatching(/^magento:[0-9a-f]{16}:GET \/V1\/store\/storeViews$/), 3000]]);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   test('404 is not_found; fetch of a missing record is null', async () => {
     const { adapter } = await setup();
     expect((await failure(adapter.client.request({ method: 'GET', path: '/V1/orders/999999' }))).kind).toBe('not_found');
