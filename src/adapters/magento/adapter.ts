@@ -285,11 +285,15 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
   async function productRecords(rows: Record<string, unknown>[], run: string | null): Promise<RawRecord[]> {
     const info = await store();
     const simples = run ? runState(run).simples : new Map<string, unknown>();
-    for (const r of rows) if (r.type_id !== 'configurable') simples.set(String(r.id), r);
+    const here = new Map<string, unknown>();
+    for (const r of rows) if (r.type_id !== 'configurable') here.set(String(r.id), r);
+    // Kept for later batches of the run: products not visible individually, i.e. the usual children.
+    for (const r of rows) if (r.type_id !== 'configurable' && Number(r.visibility) === 1) simples.set(String(r.id), r);
+    const known = (id: string) => here.get(id) ?? simples.get(id);
     const wanted = new Set<string>();
     for (const r of rows) {
       const links = (r.extension_attributes as { configurable_product_links?: unknown[] } | undefined)?.configurable_product_links ?? [];
-      if (r.type_id === 'configurable') for (const l of links) if (!simples.has(String(l))) wanted.add(String(l));
+      if (r.type_id === 'configurable') for (const l of links) if (!known(String(l))) wanted.add(String(l));
     }
     const missing = [...wanted];
     for (let i = 0; i < missing.length; i += s.page_size) {
@@ -299,14 +303,14 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
         path: '/V1/products',
         query: searchQuery({ groups: [[{ field: 'entity_id', value: ids.join(','), condition: 'in' }]], pageSize: ids.length, currentPage: 1 }),
       });
-      for (const c of res.items ?? []) simples.set(String(c.id), c);
+      for (const c of res.items ?? []) here.set(String(c.id), c);
     }
     const out: RawRecord[] = [];
     for (const r of rows) {
       const payload: ProductPayload = { product: r, currency: info.currency, weight_unit: info.weight_unit, media_base_url: info.media_base_url };
       if (r.type_id === 'configurable') {
         const links = (r.extension_attributes as { configurable_product_links?: unknown[] } | undefined)?.configurable_product_links ?? [];
-        const children = links.map((l) => simples.get(String(l))).filter((c): c is Record<string, unknown> => !!c);
+        const children = links.map((l) => known(String(l))).filter((c): c is Record<string, unknown> => !!c);
         const options = (r.extension_attributes as { configurable_product_options?: { values?: { value_index?: unknown }[] }[] } | undefined)?.configurable_product_options ?? [];
         const codes = new Set<string>();
         for (const o of options) {
