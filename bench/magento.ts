@@ -119,6 +119,7 @@ const phases: Phase[] = [];
     records += ids.size;
   }
   phases.push({ name: 'adapter', ms: performance.now() - t0, calls: sim.requestCount() - before, records });
+  console.log(`  adapter phase: ${fmt(records)} records in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 }
 
 // ---- Phase 2: the sync engine into PostgreSQL ----
@@ -176,6 +177,7 @@ try {
   const [p, o] = [await count('products'), await count('orders')];
   if (p !== PRODUCTS || o !== ORDERS) throw new Error(`engine phase stored ${p} products and ${o} orders, expected ${PRODUCTS} and ${ORDERS}`);
   phases.push({ name: 'engine', ms, calls: sim.requestCount() - before, records: p + o });
+  console.log(`  engine phase: ${fmt(p + o)} records stored in ${fmt(ms / 1000, 1)} s`);
   if (process.env.BENCH_DEBUG) {
     const by = new Map<string, number>();
     for (const r of sim.requests.slice(before)) by.set(`${r.method} ${r.template}`, (by.get(`${r.method} ${r.template}`) ?? 0) + 1);
