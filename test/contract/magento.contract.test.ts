@@ -9,6 +9,29 @@ import { channelContract } from './channel-contract.ts';
 
 let sim: MagentoSim | undefined;
 
+/** An order from another channel, in EUR, with its own totals. */
+const importedOrder = (sku: string) => {
+  const m = (amount: string) => ({ amount, currency: 'EUR' });
+  const address = { name: 'Erika Mustermann', line1: 'Hauptstr. 1', city: 'Berlin', postal_code: '10115', country: 'DE', phone: '+49301234' };
+  return {
+    external_id: 'ext-1',
+    order_number: '302-0000000-0000001',
+    marketplace_id: 'A1PA6795UKMFR9',
+    status: 'processing',
+    channel_status: 'Unshipped',
+    fulfillment_channel: 'merchant',
+    currency: 'EUR',
+    totals: { subtotal: m('20.00'), shipping: m('3.50'), tax: m('4.47'), discount: m('0.00'), total: m('27.97') },
+    billing_address: address,
+    shipping_address: address,
+    customer: { external_id: null, email: 'erika@example.com', name: 'Erika Mustermann' },
+    lines: [{ external_id: 'l1', sku, title: 'Imported', quantity: 2, quantity_shipped: 0, quantity_canceled: 0, unit_price: m('10.00'), tax: m('3.80'), discount: m('0.00'), total: m('20.00') }],
+    placed_at: '2026-11-01T10:00:00.000Z',
+    created_at: '2026-11-01T10:00:00.000Z',
+    updated_at: '2026-11-01T10:00:00.000Z',
+  };
+};
+
 channelContract('magento', async () => {
   sim = await startMagentoSim({ seed: { simples: 40, configurables: 5, orders: 70, customers: 12, categories: 6 } });
   const s = sim;
@@ -37,6 +60,11 @@ channelContract('magento', async () => {
         name: 'createShipment',
         input: { order_external_id: String(order.entity_id), lines: [{ external_line_id: String(line.item_id), sku: line.sku, quantity: 1 }], carrier: 'DHL', tracking_number: 'T1' },
         effects: () => s.state.shipments.filter((x) => x.order_id === order.entity_id).length,
+      },
+      {
+        name: 'createOrder',
+        input: importedOrder(sku),
+        effects: () => s.state.orders.filter((o) => o.ext_order_id?.startsWith('sy-')).length,
       },
       {
         name: 'addOrderComment',
