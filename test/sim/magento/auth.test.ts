@@ -93,6 +93,12 @@ describe('OAuth 1.0a', () => {
     expect((await signed(sim, 'GET', '/rest/default/V1/products/SIM-000001', { nonce: 'n-1', timestamp: ts })).status).toBe(200);
     expect(await signed(sim, 'GET', '/rest/default/V1/products/SIM-000002', { nonce: 'n-1', timestamp: ts })).toEqual(refused);
     expect(sim.authFailures.at(-1)!.reason).toBe('nonce_reused');
+    // a nonce is spent even by a request refused for its signature
+    const url = sim.url + '/rest/default/V1/products/SIM-000001';
+    const bad = oauthHeader('GET', url, { ...sim.credentials.oauth1, access_token_secret: 'x' }, { nonce: 'n-2', timestamp: ts });
+    expect((await call(sim, 'GET', '/rest/default/V1/products/SIM-000001', undefined, { header: bad })).status).toBe(401);
+    expect(await signed(sim, 'GET', '/rest/default/V1/products/SIM-000001', { nonce: 'n-2', timestamp: ts })).toEqual(refused);
+    expect(sim.authFailures.map((f) => f.reason).slice(-2)).toEqual(['bad_signature', 'nonce_reused']);
   });
 
   test('no Authorization header at all: 401 naming the resource', async () => {

@@ -108,10 +108,19 @@ describe('stock', () => {
     expect(sim.state.stockWrites.get('SIM-000004@default')).toBe(before + 1);
   });
 
+  test('a stock write does not move the product\'s updated_at (stock is not part of the product entity)', async () => {
+    const p = sim.state.product('SIM-000006')!;
+    const at = p.updated_at;
+    await call(sim, 'POST', '/rest/default/V1/inventory/source-items', { sourceItems: [{ sku: 'SIM-000006', source_code: 'default', quantity: 3, status: 1 }] });
+    await call(sim, 'PUT', '/rest/default/V1/products/SIM-000006/stockItems/6', { stockItem: { qty: 4 } });
+    expect(sim.state.product('SIM-000006')!.updated_at).toBe(at);
+  });
+
   test('MSI source items POST, salable quantity, and msi:false hides the routes', async () => {
     const r = await call(sim, 'POST', '/rest/default/V1/inventory/source-items', { sourceItems: [{ sku: 'SIM-000005', source_code: 'default', quantity: 9, status: 1 }] });
     expect(r.status).toBe(200);
-    expect((await call(sim, 'GET', '/rest/default/V1/inventory/get-product-salable-quantity/SIM-000005/1')).body).toBe(9);
+    // seeded open orders hold reservations
+    expect((await call(sim, 'GET', '/rest/default/V1/inventory/get-product-salable-quantity/SIM-000005/1')).body).toBe(9 + sim.state.reserved('SIM-000005', 1));
     const bad = await call(sim, 'POST', '/rest/default/V1/inventory/source-items', { sourceItems: [{ sku: 'SIM-000005', source_code: 'nowhere', quantity: 1, status: 1 }] });
     expect(bad.status).toBe(400);
     const noMsi = await startMagentoSim({ msi: false, seed: { simples: 1, configurables: 0, orders: 0 } });
@@ -136,9 +145,10 @@ describe('prices and salable export', () => {
 
   test('export-stock-salable-qty by website: source qty less reservations, for the SKUs asked', async () => {
     sim.state.setSourceQty('SIM-000009', 'default', 12, false);
+    const seeded = sim.state.reserved('SIM-000009', 1);
     sim.state.reserve('SIM-000009', 1, -5, '{}');
     const r = await call<List<{ sku: string; qty: number; is_salable: boolean }>>(sim, 'GET', `/rest/default/V1/inventory/export-stock-salable-qty/website/base?${criteria({ groups: [[['sku', 'SIM-000009,SIM-000010', 'in']]], pageSize: 10 })}`);
-    expect(r.body.items.find((i) => i.sku === 'SIM-000009')).toEqual({ sku: 'SIM-000009', qty: 7, is_salable: true });
+    expect(r.body.items.find((i) => i.sku === 'SIM-000009')).toEqual({ sku: 'SIM-000009', qty: 7 + seeded, is_salable: 7 + seeded > 0 });
     expect(r.body.total_count).toBe(2);
     expect((await call(sim, 'GET', '/rest/default/V1/inventory/export-stock-salable-qty/website/nowhere?searchCriteria')).status).toBe(404);
   });

@@ -140,15 +140,17 @@ describe('seeding', () => {
     expect(JSON.stringify(a.products)).toBe(JSON.stringify(b.products));
   });
 
-  test('benchmark size (50,000 products, 100,000 orders) seeds in seconds', { timeout: 120_000 }, () => {
+  test('seeding is linear and fast: a fifth of benchmark size (10,000 products, 20,000 orders)', { timeout: 60_000 }, () => {
+    // the full 50,000 / 100,000 is measured in README.md (about 1.5 s idle); a fifth keeps the suite light
     const t0 = performance.now();
     const s = new MagentoState(Date.now, DEFAULT_STORES);
-    s.seed({ simples: 35_000, configurables: 3_750, orders: 100_000, customers: 5_000 });
+    s.seed({ simples: 7_000, configurables: 750, orders: 20_000, customers: 1_000 });
     const ms = performance.now() - t0;
     console.log(`seeded ${s.products.length} products, ${s.orders.length} orders, ${s.shipments.length} shipments, ${s.invoices.length} invoices in ${Math.round(ms)} ms`);
-    expect(s.products.length).toBe(50_000);
-    expect(s.orders.length).toBe(100_000);
+    expect(s.products.length).toBe(10_000);
+    expect(s.orders.length).toBe(20_000);
+    expect(new Set(s.orders.map((o) => o.increment_id)).size).toBe(20_000);
     // a sanity bound far above the measured figure (the machine is shared), not a benchmark
-    expect(ms).toBeLessThan(60_000);
+    expect(ms).toBeLessThan(20_000);
   });
 });

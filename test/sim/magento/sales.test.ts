@@ -8,7 +8,7 @@ import type { Order } from './state.ts';
 
 let sim: MagentoSim;
 beforeAll(async () => {
-  sim = await startMagentoSim({ seed: { simples: 10, configurables: 2, orders: 30, customers: 3 } });
+  sim = await startMagentoSim({ seed: { simples: 10, configurables: 2, orders: 30, customers: 3, openOrderReservations: true } });
 });
 afterAll(async () => {
   expect(sim.violations).toEqual([]);
@@ -35,24 +35,43 @@ async function checkout(lines: [sku: string, qty: number][]): Promise<Order> {
 }
 
 describe('reservations', () => {
+  test('seeded open orders hold their reservations: salable is below the source quantity', async () => {
+    const open = sim.state.orders.filter((o) => o.state === 'new' || o.state === 'processing');
+    expect(open.length).toBeGreaterThan(0);
+    const item = open[0]!.items.find((i) => i.product_type === 'simple')!;
+    const expected = open.flatMap((o) => o.items).filter((i) => i.product_type === 'simple' && i.sku === item.sku).reduce((n, i) => n - i.qty_ordered, 0);
+    expect(sim.state.reserved(item.sku, 1)).toBe(expected);
+    const r = await call<number>(sim, 'GET', `/rest/default/V1/inventory/get-product-salable-quantity/${item.sku}/1`);
+    expect(r.body).toBe(sim.state.legacyQty(item.sku) + expected);
+    const quiet = await startMagentoSim({ seed: { simples: 10, configurables: 2, orders: 30, customers: 3 } });
+    try {
+      expect(quiet.state.reservations).toEqual([]);
+    } finally {
+      await quiet.stop();
+    }
+  });
+
   test('checkout reserves; shipment deducts the source and compensates; cancel gives the rest back', async () => {
-    sim.state.setSourceQty('SIM-000002', 'default', 10, false);
+    // seeded open orders already hold reservations: compare against them
+    const seeded = sim.state.reserved('SIM-000002', 1);
+    sim.state.setSourceQty('SIM-000002', 'default', 10 - seeded, false);
     const salable = () => call<number>(sim, 'GET', '/rest/default/V1/inventory/get-product-salable-quantity/SIM-000002/1').then((r) => r.body);
     expect(await salable()).toBe(10);
     const o = await checkout([['SIM-000002', 3]]);
     expect(await salable()).toBe(7);
-    expect(sim.state.legacyQty('SIM-000002')).toBe(10);
+    expect(sim.state.legacyQty('SIM-000002')).toBe(10 - seeded);
     const item = o.items[0]!;
     expect((await call(sim, 'POST', `/rest/default/V1/order/${o.entity_id}/ship`, { items: [{ order_item_id: item.item_id, qty: 1 }] })).status).toBe(200);
-    expect(sim.state.legacyQty('SIM-000002')).toBe(9);
+    expect(sim.state.legacyQty('SIM-000002')).toBe(9 - seeded);
     expect(await salable()).toBe(7);
     expect((await call(sim, 'POST', `/rest/default/V1/orders/${o.entity_id}/cancel`)).body).toBe(true);
     expect(await salable()).toBe(9);
-    expect(sim.state.reservations.filter((r) => r.sku === 'SIM-000002').map((r) => r.quantity)).toEqual([-3, 1, 2]);
+    const mine = sim.state.reservations.filter((r) => r.sku === 'SIM-000002' && JSON.parse(r.metadata).object_id === String(o.entity_id));
+    expect(mine.map((r) => [JSON.parse(r.metadata).event_type, r.quantity])).toEqual([['order_placed', -3], ['shipment_created', 1], ['order_canceled', 2]]);
   });
 
   test('checkout refuses more than is salable', async () => {
-    sim.state.setSourceQty('SIM-000003', 'default', 2, false);
+    sim.state.setSourceQty('SIM-000003', 'default', 2 - sim.state.reserved('SIM-000003', 1), false);
     const cart = (await call<string>(sim, 'POST', '/rest/default/V1/guest-carts')).body;
     const r = await call(sim, 'POST', `/rest/default/V1/guest-carts/${cart}/items`, { cartItem: { sku: 'SIM-000003', qty: 3, quote_id: cart } });
     expect(r).toEqual({ status: 400, body: { message: 'The requested qty is not available' } });
@@ -64,13 +83,13 @@ describe('reservations', () => {
     const entity = { customer_email: 'x@example.com', base_grand_total: 10, grand_total: 10, items: [{ sku: 'SIM-000004', qty_ordered: 2, price: 5 }], billing_address: { ...address, address_type: 'billing' }, payment: { method: 'checkmo' } };
     expect((await call(sim, 'PUT', '/rest/default/V1/orders/create', { entity })).status).toBe(200);
     expect(sim.state.reservations.length).toBe(before);
-    expect(sim.state.salable('SIM-000004', 1)).toBe(5);
+    expect(sim.state.salable('SIM-000004', 1)).toBe(5 + sim.state.reserved('SIM-000004', 1));
   });
 });
 
 describe('shipments', () => {
   test('cannot ship more than ordered minus shipped: 400 with Magento\'s message, nothing created', async () => {
-    sim.state.setSourceQty('SIM-000005', 'default', 50, false);
+    sim.state.setSourceQty('SIM-000005', 'default', 50 - sim.state.reserved('SIM-000005', 1), false);
     const o = await checkout([['SIM-000005', 2]]);
     const itemId = o.items[0]!.item_id;
     const before = sim.state.shipments.length;
@@ -93,10 +112,9 @@ describe('shipments', () => {
   });
 
   test('a configurable line ships through its parent row (the child row is a dummy); empty items ships everything', async () => {
-    sim.state.setSourceQty('CFG-000002-BLUE-S', 'default', 20, false);
-    sim.state.setSourceQty('SIM-000006', 'default', 20, false);
+    sim.state.setSourceQty('SIM-000006', 'default', 20 - sim.state.reserved('SIM-000006', 1), false);
     const sku = sim.state.products.find((p) => p.sku.startsWith('CFG-000002-'))!.sku;
-    sim.state.setSourceQty(sku, 'default', 20, false);
+    sim.state.setSourceQty(sku, 'default', 20 - sim.state.reserved(sku, 1), false);
     const o = await checkout([[sku, 2], ['SIM-000006', 1]]);
     const parent = o.items.find((i) => i.product_type === 'configurable')!;
     const child = o.items.find((i) => i.parent_item_id === parent.item_id)!;

@@ -5,7 +5,9 @@
 //   ({ "fieldName": "sku" }), never the list of objects the generator wrote;
 // - stock item low_stock_date: null unless the item went below its notify quantity; order payment account_status
 //   and cc_last4: null for offline methods (all three are "required" only because the docblocks say so).
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -91,7 +93,7 @@ function relax(definitions: Record<string, Json>): Record<string, Json> {
 export function loadMagentoSchema(): MagentoSchema {
   if (cached) return cached;
   const t0 = performance.now();
-  const doc = parse(readFileSync(SCHEMA_PATH, 'utf8')) as SwaggerDoc;
+  const doc = readDoc();
   const loadMs = performance.now() - t0;
   const definitions = relax(doc.definitions);
   const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
@@ -178,6 +180,32 @@ export function loadMagentoSchema(): MagentoSchema {
     },
   };
   return cached;
+}
+
+/**
+ * The parsed document. YAML parsing costs ~0.5 s (seconds on a loaded machine) in every test process, so the
+ * parse is also kept as JSON in the OS temp dir, keyed by the YAML's content hash; a later process reads that.
+ */
+function readDoc(): SwaggerDoc {
+  const text = readFileSync(SCHEMA_PATH, 'utf8');
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const cachePath = resolve(tmpdir(), `magento-admin-schema-${hash}.json`);
+  if (existsSync(cachePath)) {
+    try {
+      return JSON.parse(readFileSync(cachePath, 'utf8')) as SwaggerDoc;
+    } catch {
+      /* a torn or foreign file: parse the YAML again */
+    }
+  }
+  const doc = parse(text) as SwaggerDoc;
+  try {
+    const tmp = `${cachePath}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(doc));
+    renameSync(tmp, cachePath);
+  } catch {
+    /* read-only temp dir: no cache */
+  }
+  return doc;
 }
 
 function compareScore(a: number[], b: number[]): number {

@@ -175,12 +175,14 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
     const nonceKey = `${oauth.oauth_consumer_key}:${oauth.oauth_nonce ?? ''}`;
     if (!oauth.oauth_nonce) return 'nonce_missing';
     if (nonces.has(nonceKey)) return 'nonce_reused';
+    // Magento stores the nonce while validating the protocol parameters, before it checks the signature:
+    // a request refused for its signature has used up its nonce all the same
+    nonces.add(nonceKey);
     const params: Record<string, string> = { ...queryParams(url.search.slice(1)) };
     for (const [k, v] of Object.entries(oauth)) params[k] = v;
     const base = signatureBaseString(c.req.method, url.toString(), params);
     const expected = hmacSignature(base, method as OAuthSignatureMethod, credentials.oauth1.consumer_secret, credentials.oauth1.access_token_secret);
     if (!safeEqual(expected, oauth.oauth_signature ?? '')) return 'bad_signature';
-    nonces.add(nonceKey);
     return null;
   };
 
@@ -200,7 +202,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       // a later page of the same query reuses the filtered, sorted rows while nothing changed: rows added or
       // removed, any write through the API (state.version), or any updated_at moved (tests touching rows)
       let sum = 0;
-      for (const r of rows) sum += (r as { updated_at?: number }).updated_at ?? 0;
+      for (let i = 0; i < rows.length; i++) sum = (Math.imul(sum, 31) + (((rows[i] as { updated_at?: number }).updated_at ?? 0) / 1000 | 0)) | 0;
       const store = caches.get(cacheAs.name) ?? new Map();
       caches.set(cacheAs.name, store);
       cache = { key: `${cacheAs.store}|${JSON.stringify({ f: criteria.filter_groups, s: criteria.sort_orders })}`, fingerprint: `${rows.length}:${sum}:${state.version}`, store: store as ResultCache<T>['store'] };

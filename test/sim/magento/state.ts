@@ -238,6 +238,8 @@ export interface SeedOptions {
   customers?: number;
   categories?: number;
   seed?: number;
+  /** open seeded orders (pending, processing) hold their reservations (default false: none are open) */
+  openOrderReservations?: boolean;
 }
 
 export const COLOR_OPTIONS = [
@@ -326,6 +328,7 @@ export class MagentoState {
   version = 0;
   #ids = { product: 0, order: 0, item: 0, shipment: 0, invoice: 0, track: 0, comment: 0, reservation: 0, media: 0, customer: 0 };
   #random: () => number = prng(1);
+  #reservedSum = new Map<string, number>();
 
   constructor(clock: () => number, stores: StoreSpec[]) {
     this.clock = clock;
@@ -503,6 +506,8 @@ export class MagentoState {
       order.state = st.state;
       order.status = st.status;
       this.insertOrder(order);
+      // open orders still hold their reservations; finished ones were compensated long ago
+      if (opts.openOrderReservations && (st.state === 'new' || st.state === 'processing')) this.placeReservations(order);
       if (st.state === 'processing' || st.state === 'complete') this.createInvoice(order, null, order.updated_at);
       if (st.state === 'complete') this.createShipment(order, null, [{ track_number: `1Z${String(order.entity_id).padStart(10, '0')}`, title: 'United Parcel Service', carrier_code: 'ups' }], order.updated_at);
       if (st.state === 'canceled') for (const it of order.items) it.qty_canceled = it.qty_ordered;
@@ -559,7 +564,7 @@ export class MagentoState {
     if (count) {
       const k = `${item.sku}@${source}`;
       this.stockWrites.set(k, (this.stockWrites.get(k) ?? 0) + 1);
-      if (p) p.updated_at = this.clock();
+      // stock lives outside the product entity: updated_at of the product does not move (a Magento trap)
     }
     return item;
   }
@@ -567,10 +572,9 @@ export class MagentoState {
   legacyQty(sku: string): number {
     return this.sourceItem(sku, 'default')?.quantity ?? 0;
   }
+  /** Σ reservations of a SKU on a stock (kept as a running sum: add reservations through reserve()). */
   reserved(sku: string, stockId: number): number {
-    let sum = 0;
-    for (const r of this.reservations) if (r.stock_id === stockId && r.sku.toLowerCase() === sku.toLowerCase()) sum += r.quantity;
-    return sum;
+    return this.#reservedSum.get(`${stockId}\u0000${sku.toLowerCase()}`) ?? 0;
   }
   salable(sku: string, stockId: number): number {
     const stock = this.stocks.find((s) => s.stock_id === stockId);
@@ -584,6 +588,9 @@ export class MagentoState {
   }
   reserve(sku: string, stockId: number, quantity: number, metadata: string): void {
     this.reservations.push({ reservation_id: ++this.#ids.reservation, stock_id: stockId, sku, quantity, metadata });
+    const k = `${stockId}\u0000${sku.toLowerCase()}`;
+    this.#reservedSum.set(k, round2((this.#reservedSum.get(k) ?? 0) + quantity));
+    this.version++;
   }
   stockIdFor(store: Store): number {
     const w = this.websites.find((x) => x.id === store.website_id);
