@@ -25,7 +25,7 @@ import type {
   WriteContext,
   WriteResult,
 } from '../../core/ports.ts';
-import { CHANNEL, MagentoClient, searchQuery, type Filter, type MagentoRequest } from './client.ts';
+import { MagentoClient, searchQuery, type Filter, type MagentoRequest } from './client.ts';
 import {
   isoFromMagento,
   magentoFromIso,
@@ -918,4 +918,3 @@ export function orderEntity(input: OrderInput, extOrderId: string, paymentMethod
   };
 }
 
-void CHANNEL;
