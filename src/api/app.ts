@@ -16,6 +16,8 @@ import { catalogRoutes } from './routes/catalog.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { syncRoutes } from './routes/sync.ts';
+import { eventRoutes } from './routes/events.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -95,6 +97,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): OpenAPIHono<
   catalogRoutes(app, deps);
   connectionRoutes(app, deps);
   syncRoutes(app, deps.engine);
+  eventRoutes(app, deps);
+  webhookRoutes(app, deps);
   mountGraphql(app, deps);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -20,6 +20,7 @@ import { enqueueOperation, executeOperation, resumePausedOperations, submitOpera
 import { recordPullFailure, runPull, type PullJob } from './pull.ts';
 import { replayPulledRecord } from './replay.ts';
 import { backoffMs, classify, errorMessage, retryAfterOf } from './retry.ts';
+import { WebhookWorker, type WebhookSettings } from '../webhooks/delivery.ts';
 
 export const DEFAULT_PROFILE: SyncProfile = {
   safetyLagMs: 0,
@@ -57,6 +58,8 @@ export interface EngineOptions {
   heartbeatMs?: number;
   staleAfterMs?: number;
   pollIntervalMs?: number;
+  /** Webhook delivery settings (timeouts, retry window, disabling); allowPrivate follows allowPrivateUpstreams. */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 export interface EntityStatus {
@@ -76,6 +79,8 @@ export interface EntityStatus {
 export class SyncEngine {
   readonly metrics: SyncMetrics;
   readonly adapters: AdapterCache;
+  /** Webhook fan-out and delivery: its tasks run on this engine's workers. */
+  readonly webhooks: WebhookWorker;
   #runner: JobRunner | undefined;
 
   get db(): Db {
@@ -85,6 +90,7 @@ export class SyncEngine {
   constructor(private readonly o: EngineOptions) {
     this.metrics = createSyncMetrics(o.metricsRegistry, o.db);
     this.adapters = new AdapterCache({ ...o, metrics: this.metrics });
+    this.webhooks = new WebhookWorker({ db: o.db, box: o.box, log: o.log, settings: { allowPrivate: o.allowPrivateUpstreams, ...o.webhooks } });
   }
 
   profileFor(channel: string): SyncProfile {
@@ -281,6 +287,7 @@ export class SyncEngine {
   tasks(): Record<string, Task> {
     const delay = (task: string, runAt: Date) => this.metrics.jobDelay.observe({ task }, Math.max(0, Date.now() - runAt.getTime()) / 1000);
     return {
+      ...this.webhooks.tasks(),
       pull: async (payload, helpers) => {
         delay('pull', helpers.job.run_at);
         const p = payload as { tenant_id: string; connection_id: string; entity: Entity; full?: boolean };
@@ -383,10 +390,12 @@ export class SyncEngine {
       staleAfterMs: this.o.staleAfterMs,
       cron: [{ task: 'maintenance', match: '* * * * *', identifier: 'maintenance' }],
     });
+    this.webhooks.start();
     await this.ensureSchedules();
   }
 
   async stop(): Promise<void> {
+    await this.webhooks.stop();
     await this.#runner?.stop();
     this.#runner = undefined;
   }
