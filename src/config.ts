@@ -27,6 +27,8 @@ const Env = z.object({
   SWITCHYARD_WEBHOOK_RETRY_WINDOW_MS: z.coerce.number().int().min(0).default(3 * 24 * 3600_000),
   SWITCHYARD_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(5_000),
   SWITCHYARD_WEBHOOK_DISABLE_AFTER_MS: z.coerce.number().int().min(0).default(5 * 24 * 3600_000),
+  /** Attempts in flight at once per endpoint (each to a different entity). */
+  SWITCHYARD_WEBHOOK_PARALLEL: z.coerce.number().int().min(1).max(256).default(16),
 });
 
 export type Config = z.infer<typeof Env>;

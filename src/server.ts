@@ -86,6 +86,7 @@ export async function openRuntime(config: Config, log: Logger, options: { migrat
       retryWindowMs: config.SWITCHYARD_WEBHOOK_RETRY_WINDOW_MS,
       backoffBaseMs: config.SWITCHYARD_WEBHOOK_BACKOFF_MS,
       disableAfterMs: config.SWITCHYARD_WEBHOOK_DISABLE_AFTER_MS,
+      parallelPerEndpoint: config.SWITCHYARD_WEBHOOK_PARALLEL,
     },
   });
   return {

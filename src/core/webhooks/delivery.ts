@@ -10,6 +10,8 @@
 // retried with exponential backoff and jitter until the retry window (3 days) closes; an endpoint that
 // keeps failing without a single success for `disableAfterMs` (5 days) is disabled, with a
 // webhook.disabled event. Each endpoint has its own job, so a slow one holds only its own worker slot.
+import http from 'node:http';
+import https from 'node:https';
 import type { Task } from 'graphile-worker';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
@@ -92,6 +94,7 @@ export class WebhookWorker {
   #stopped = true;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  readonly #agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
 
   constructor(private readonly o: WebhookWorkerOptions) {
     this.settings = { ...DEFAULT_WEBHOOK_SETTINGS, ...o.settings };
@@ -136,6 +139,8 @@ export class WebhookWorker {
     this.#wake?.();
     await this.#loop;
     this.#loop = undefined;
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
   }
 
   /** Fans the next settled events out to deliveries; returns how many events it moved past. */
@@ -200,9 +205,9 @@ export class WebhookWorker {
   /** One drain job: attempts due deliveries of one endpoint until none is due or the budget is spent. */
   async drain(endpointId: string): Promise<void> {
     const started = Date.now();
+    const ep = await this.o.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', endpointId).executeTakeFirst();
+    if (!ep || !ep.enabled) return;
     for (;;) {
-      const ep = await this.o.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', endpointId).executeTakeFirst();
-      if (!ep || !ep.enabled) return;
       const heads = await dueHeads(this.o.db, endpointId, this.settings.parallelPerEndpoint);
       if (heads.length === 0) break;
       const outcomes = await this.attemptAll(ep, heads);
@@ -238,32 +243,49 @@ export class WebhookWorker {
     );
   }
 
-  private async post(url: string, secret: string, id: string, body: string): Promise<Outcome> {
+  private post(url: string, secret: string, id: string, body: string): Promise<Outcome> {
+    // node:http with keep-alive agents rather than fetch: a fraction of the CPU per request.
     const timestamp = Math.floor(Date.now() / 1000);
     const started = performance.now();
-    try {
-      const res = await fetch(url, {
-        method: 'POST',
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Switchyard-Webhooks/1',
-          'webhook-id': id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': sign(secret, id, timestamp, body),
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    return new Promise<Outcome>((resolve) => {
+      let settled = false;
+      const done = (o: Omit<Outcome, 'ms'>) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ ...o, ms: Math.round(performance.now() - started) });
+      };
+      const req = (secure ? https : http).request(
+        target,
+        {
+          method: 'POST',
+          agent: secure ? this.#agents.https : this.#agents.http,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'user-agent': 'Switchyard-Webhooks/1',
+            'webhook-id': id,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': sign(secret, id, timestamp, body),
+          },
         },
-      });
-      await res.arrayBuffer();
-      const ms = Math.round(performance.now() - started);
-      const ok = res.status >= 200 && res.status < 300;
-      return { ok, status: res.status, error: ok ? null : `answered ${res.status}`, ms };
-    } catch (err) {
-      const ms = Math.round(performance.now() - started);
-      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      return { ok: false, status: null, error: timedOut ? `no answer within ${this.settings.timeoutMs} ms` : `could not deliver: ${errorMessage(err)}`.slice(0, 500), ms };
-    }
+        (res) => {
+          const status = res.statusCode ?? 0;
+          // Redirects are not followed (the target was checked, its redirect was not): a failure like any non-2xx.
+          res.on('data', () => undefined);
+          res.on('end', () => done({ ok: status >= 200 && status < 300, status, error: status >= 200 && status < 300 ? null : `answered ${status}` }));
+          res.on('error', (err) => done({ ok: false, status, error: `could not read the answer: ${errorMessage(err)}`.slice(0, 500) }));
+        },
+      );
+      const timer = setTimeout(() => {
+        done({ ok: false, status: null, error: `no answer within ${this.settings.timeoutMs} ms` });
+        req.destroy();
+      }, this.settings.timeoutMs);
+      req.on('error', (err) => done({ ok: false, status: null, error: `could not deliver: ${errorMessage(err)}`.slice(0, 500) }));
+      req.end(body);
+    });
   }
 
   /** Records a round of attempts; disables the endpoint when it has failed for too long. Returns whether it did. */
