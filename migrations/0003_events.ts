@@ -2,8 +2,8 @@
 // endpoints (subscriptions), one delivery row per (endpoint, event), and the dispatcher's cursor.
 //
 // An event's position is (tx_id, seq): the id of the transaction that wrote it, then a sequence. Readers
-// only serve events whose transaction is older than every transaction still running
-// (tx_id < pg_snapshot_xmin(pg_current_snapshot())), so a cursor never skips an event that commits late.
+// only serve events whose transaction is older than every transaction of the database still running
+// (src/store/events.ts `settled`), so a cursor never skips an event that commits late.
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -82,6 +82,20 @@ export function changedFields<T extends object>(before: T, after: T, ignore: rea
 // ---------------------------------------------------------------------------------------------------
 // Reading
 
+/**
+ * The events a reader may serve: those of transactions older than every transaction of this database
+ * that was running when the statement's snapshot was taken. A transaction id in the snapshot's
+ * in-progress list is ignored only when pg_stat_activity shows it running in another database (so other
+ * databases of the cluster do not hold the log back); one that finished meanwhile, or that we cannot
+ * place, still counts: when in doubt the log waits a moment rather than let a cursor pass an event.
+ */
+export const settled = (column = 'tx_id') => sql<boolean>`${sql.ref(column)} < (
+  SELECT coalesce(min(x.xid), pg_snapshot_xmax(pg_current_snapshot()))
+  FROM pg_snapshot_xip(pg_current_snapshot()) AS x(xid)
+  WHERE (x.xid::text::numeric % 4294967296)::bigint NOT IN (
+    SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
+    WHERE a.backend_xid IS NOT NULL AND a.datname IS DISTINCT FROM current_database()))`;
+
 export interface EventRow {
   id: string;
   seq: number;
@@ -165,7 +179,7 @@ export async function listEvents(db: Db, tenantId: string, f: EventFilters, afte
     .selectFrom('events')
     .select(['id', 'seq', sql<string>`tx_id::text`.as('tx_id'), 'tenant_id', 'type', 'entity_type', 'entity_id', 'ordering_key', 'connection_id', 'channel', 'data', 'created_at'])
     .where('tenant_id', '=', tenantId)
-    .where(sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`)
+    .where(settled())
     .$if(after !== null, (q) => q.where(sql<boolean>`(tx_id, seq) > (${after!.tx}::xid8, ${after!.seq}::bigint)`))
     .$if(!!f.types?.length, (q) => q.where(typeCondition(f.types!)))
     .$if(!!f.connection_id, (q) => q.where('connection_id', '=', f.connection_id!))

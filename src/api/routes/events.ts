@@ -1,7 +1,6 @@
 // /v1/events: the event log, oldest first, for clients that poll instead of (or besides) taking webhooks.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { AppError } from '../../core/errors.ts';
-import { Event, EventTypePattern } from '../../core/model/index.ts';
+import { Event, parseEventTypes } from '../../core/model/index.ts';
 import { eventTypes } from '../../core/services/webhooks.ts';
 import { decodeEventCursor, getEvent, listEvents, toEvent } from '../../store/events.ts';
 import type { AppEnv } from '../context.ts';
@@ -61,19 +60,10 @@ const typesRoute = createRoute({
   },
 });
 
-/** `order.*,shipment.created` as validated patterns. */
-export function parseTypes(value: string | undefined): string[] | undefined {
-  if (!value) return undefined;
-  const types = value.split(',').map((t) => t.trim()).filter(Boolean);
-  const bad = types.filter((t) => !EventTypePattern.safeParse(t).success);
-  if (bad.length) throw new AppError('validation', 'type names unknown event types', { errors: bad.map((t) => ({ path: 'type', message: `unknown event type or pattern "${t}"` })) });
-  return types;
-}
-
 export function eventRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid('query');
-    const page = await listEvents(deps.db, c.get('tenantId'), { types: parseTypes(q.type), connection_id: q.connection_id, entity_id: q.entity_id, since: q.since }, q.cursor ? decodeEventCursor(q.cursor) : null, q.limit);
+    const page = await listEvents(deps.db, c.get('tenantId'), { types: parseEventTypes(q.type), connection_id: q.connection_id, entity_id: q.entity_id, since: q.since }, q.cursor ? decodeEventCursor(q.cursor) : null, q.limit);
     return c.json({ data: page.data.map(toEvent), next_cursor: page.next_cursor, resume_cursor: page.resume_cursor }, 200);
   });
 

@@ -2,6 +2,7 @@
 // its connection, and carries the entity as it is now (`object`) and, for updates, the previous values
 // of the fields that changed (`previous`).
 import { z } from 'zod';
+import { AppError } from '../errors.ts';
 
 export const EVENT_TYPES = [
   'order.created',
@@ -56,6 +57,15 @@ export const EventTypePattern = z
   .refine((p) => p === '*' || (EVENT_TYPES as readonly string[]).includes(p) || (p.endsWith('.*') && FAMILIES.includes(p.slice(0, -2))), {
     message: `must be an event type, a family with a wildcard (${FAMILIES.map((f) => `${f}.*`).join(', ')}) or *`,
   });
+
+/** `order.*,shipment.created` as validated patterns (a query parameter). */
+export function parseEventTypes(value: string | undefined): string[] | undefined {
+  if (!value) return undefined;
+  const types = value.split(',').map((t) => t.trim()).filter(Boolean);
+  const bad = types.filter((t) => !EventTypePattern.safeParse(t).success);
+  if (bad.length) throw new AppError('validation', 'type names unknown event types', { errors: bad.map((t) => ({ path: 'type', message: `unknown event type or pattern "${t}"` })) });
+  return types;
+}
 
 export const Event = z
   .object({

@@ -16,7 +16,7 @@ import type { Task } from 'graphile-worker';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../../store/db.ts';
-import { writeEvents } from '../../store/events.ts';
+import { settled, writeEvents } from '../../store/events.ts';
 import { enqueueJob } from '../../store/jobs.ts';
 import { dueHeads, nextDue, type DueDelivery, type EndpointRow } from '../../store/webhooks.ts';
 import { newId } from '../ids.ts';
@@ -151,7 +151,7 @@ export class WebhookWorker {
       if (!cursor) return 0; // another process is dispatching
       const { rows: events } = await sql<{ id: string; tenant_id: string; type: string; ordering_key: string; connection_id: string | null; channel: string | null; created_at: Date; tx_id: string; seq: number }>`
         SELECT id, tenant_id, type, ordering_key, connection_id, channel, created_at, tx_id::text AS tx_id, seq FROM events
-        WHERE (tx_id, seq) > (${cursor.tx_id}::xid8, ${cursor.seq}::bigint) AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        WHERE (tx_id, seq) > (${cursor.tx_id}::xid8, ${cursor.seq}::bigint) AND ${settled()}
         ORDER BY tx_id, seq LIMIT ${DISPATCH_BATCH}`.execute(trx);
       if (events.length === 0) return 0;
       const tenants = [...new Set(events.map((e) => e.tenant_id))];
