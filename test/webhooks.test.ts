@@ -105,7 +105,8 @@ describe('webhook endpoints over REST', () => {
     await waitFor('the event to be fanned out', async () => (await worker.dispatchOnce()) > 0);
     await worker.drain(ep.id);
     const [d] = await deliveries(gw, ep.id);
-    expect(d).toMatchObject({ state: 'pending', attempts: 1, last_status: null });
+    expect(d).toMatchObject({ state: 'pending', last_status: null });
+    expect(d!.attempts).toBeGreaterThanOrEqual(1);
     expect(d!.last_error).toMatch(/^refused: url is not an allowed upstream address/);
   });
 });
