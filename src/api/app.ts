@@ -7,6 +7,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { MiddlewareHandler } from 'hono';
 import { ulid } from '../core/ids.ts';
 import { mountGraphql } from '../graphql/index.ts';
+import { mountApi2Cart } from './api2cart/router.ts';
 import { KeyCache, requireApiKey } from './auth.ts';
 import type { AppEnv } from './context.ts';
 import type { ApiDeps } from './deps.ts';
@@ -100,6 +101,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): OpenAPIHono<
   eventRoutes(app, deps);
   webhookRoutes(app, deps);
   mountGraphql(app, deps);
+  mountApi2Cart(app, deps, { keyCache });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
