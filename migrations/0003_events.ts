@@ -28,6 +28,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
     CREATE TABLE webhook_endpoints (
       id text PRIMARY KEY,
+      number bigserial NOT NULL UNIQUE,
       tenant_id text NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
       url text NOT NULL,
       description text,

@@ -288,6 +288,8 @@ export interface EventsTable {
 
 export interface WebhookEndpointsTable {
   id: string;
+  /** A numeric id, for the API2Cart-compatible layer (whose webhook ids are integers). */
+  number: ColumnType<number, never, never>;
   tenant_id: string;
   url: string;
   description: string | null;
