@@ -68,6 +68,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       UNIQUE (endpoint_id, event_id)
     );
     CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, ordering_key, dseq) WHERE state = 'pending';
+    CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (endpoint_id, dseq) WHERE state = 'pending';
     CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at, id);
     CREATE INDEX webhook_deliveries_failed ON webhook_deliveries (tenant_id, updated_at, id) WHERE state = 'failed';
 

@@ -132,14 +132,15 @@ export interface DueDelivery {
 }
 
 export async function dueHeads(db: Db, endpointId: string, limit: number): Promise<DueDelivery[]> {
+  // In delivery order; a delivery is a head when no earlier one of its ordering key is pending (an
+  // index probe each, so a long backlog costs only the rows looked at).
   const { rows } = await sql<DueDelivery>`
-    SELECT h.id, h.event_id, h.attempts, h.window_start FROM (
-      SELECT DISTINCT ON (ordering_key) id, event_id, attempts, window_start, next_attempt_at, dseq
-      FROM webhook_deliveries WHERE endpoint_id = ${endpointId} AND state = 'pending'
-      ORDER BY ordering_key, dseq
-    ) h
-    WHERE h.next_attempt_at <= now()
-    ORDER BY h.dseq
+    SELECT d.id, d.event_id, d.attempts, d.window_start FROM webhook_deliveries d
+    WHERE d.endpoint_id = ${endpointId} AND d.state = 'pending' AND d.next_attempt_at <= now()
+      AND NOT EXISTS (
+        SELECT 1 FROM webhook_deliveries p
+        WHERE p.endpoint_id = d.endpoint_id AND p.state = 'pending' AND p.ordering_key = d.ordering_key AND p.dseq < d.dseq)
+    ORDER BY d.dseq
     LIMIT ${limit}`.execute(db);
   return rows;
 }
