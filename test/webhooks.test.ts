@@ -13,7 +13,8 @@ import { upsertOrders, type ConnectionRef } from '../src/store/orders.ts';
 import { startGateway, type TestGateway } from './support/app.ts';
 import { inventoryInput, orderInput, seedConnection, testBox } from './support/seed.ts';
 import { listAll, waitFor } from './support/sync-harness.ts';
-import { orderViolations, startReceiver, type Receiver } from './support/webhook-receiver.ts';
+import { independentSignatureCheck, orderViolations, startReceiver, type Receiver } from './support/webhook-receiver.ts';
+import { sign } from '../src/core/webhooks/signature.ts';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -62,6 +63,19 @@ async function churnOrders(gw: TestGateway, ref: ConnectionRef, n: number, round
     );
   }
 }
+
+describe('signatures', () => {
+  test('the signer reproduces the Standard Webhooks specification\'s example, and the receiver\'s own HMAC agrees', () => {
+    // The example message of the Standard Webhooks specification (secret, id, timestamp, body, signature).
+    const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const header = sign(secret, 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+    expect(header).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+    const now = String(Math.floor(Date.now() / 1000));
+    expect(independentSignatureCheck(secret, 'evt_1', now, '{"a":1}', sign(secret, 'evt_1', Number(now), '{"a":1}'))).toBe(true);
+    expect(independentSignatureCheck(secret, 'evt_1', now, '{"a":2}', sign(secret, 'evt_1', Number(now), '{"a":1}'))).toBe(false);
+    expect(independentSignatureCheck(secret, 'evt_2', now, '{"a":1}', sign(secret, 'evt_1', Number(now), '{"a":1}'))).toBe(false);
+  });
+});
 
 describe('webhook endpoints over REST', () => {
   test('create shows the secret once; get, list, update and delete; bad patterns and other tenants are refused', async () => {
