@@ -1,6 +1,7 @@
 // The adapter registry: the one place that names channels. Adding a channel is one line here plus
 // its folder under src/adapters/<channel>/.
 import { CAPABILITIES, type AdapterFactory } from '../core/ports.ts';
+import { amazonAdapter } from './amazon/index.ts';
 
 export class AdapterRegistry {
   readonly #factories = new Map<string, AdapterFactory>();
@@ -30,9 +31,9 @@ export class AdapterRegistry {
   }
 }
 
-/** The channels shipped with Switchyard. Empty until the Magento and Amazon adapters land. */
+/** The channels shipped with Switchyard. */
 export function defaultRegistry(): AdapterRegistry {
-  return new AdapterRegistry([]);
+  return new AdapterRegistry([amazonAdapter]);
 }
 
 /**

@@ -15,6 +15,7 @@ import { createMetrics, type HttpMetrics } from './metrics.ts';
 import { onError, problemResponse, validationHook } from './problem.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { connectionRoutes } from './routes/connections.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -100,6 +101,7 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): OpenAPIHono<
   syncRoutes(app, deps.engine);
   eventRoutes(app, deps);
   webhookRoutes(app, deps);
+  notificationRoutes(app, deps.engine);
   mountGraphql(app, deps);
   mountApi2Cart(app, deps, { keyCache });
 

@@ -192,6 +192,7 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_dispatch: WebhookDispatchTable;
+  notifications: NotificationsTable;
 }
 
 
@@ -333,4 +334,12 @@ export interface WebhookDispatchTable {
   tx_id: string;
   seq: number;
   updated_at: Timestamp;
+}
+
+export interface NotificationsTable {
+  tenant_id: string;
+  connection_id: string;
+  dedupe_key: string;
+  targets: Json<{ entity: string; externalId: string }[]>;
+  received_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

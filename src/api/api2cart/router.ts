@@ -69,7 +69,7 @@ export function mountApi2Cart(app: Hono<AppEnv>, deps: ApiDeps, options: A2cOpti
   app.on(['GET', 'POST', 'PUT', 'DELETE'], '/v1.1/:file', async (c) => {
     const file = c.req.param('file');
     const name = file.endsWith('.json') ? file.slice(0, -5) : file;
-    const log = c.get('log').child({ a2c_method: name });
+    const log = c.get('log').child({ a2c_method: name.slice(0, 100) });
     try {
       if (!(name in registry.specs)) throw new A2cError(A2C.METHOD_NOT_SPECIFIED, `Method '${name.slice(0, 100)}' is not specified: no such API2Cart method.`);
       const auth = c.req.header('authorization');
