@@ -221,6 +221,7 @@ async function runPhase(name: string, withFailing: boolean, template: string): P
     const healthy = receivers.filter((r) => !r.failing);
     const deadline = Date.now() + 10 * 60_000;
     while (healthy.some((r) => r.delays.size < EVENTS)) {
+      if (worker.exitCode !== null || worker.signalCode !== null) throw new Error(`the worker process exited (${worker.exitCode ?? worker.signalCode})`);
       if (Date.now() > deadline) throw new Error(`healthy endpoints incomplete: ${healthy.map((r) => r.delays.size).join(', ')} of ${EVENTS}`);
       await new Promise((r) => setTimeout(r, 200));
     }
