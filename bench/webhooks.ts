@@ -36,9 +36,9 @@ const USAGE = `usage: npm run bench:webhooks -- [options]
   --events N        events written                                  default 10000
   --entities N      stock levels they are spread over               default 1000
   --endpoints N     webhook endpoints (one of them failing)         default 10
-  --rate R          events written per second                       default 250
+  --rate R          events written per second                       default 100
   --workers N       SWITCHYARD_WORKERS of the worker process        default 16
-  --parallel N      SWITCHYARD_WEBHOOK_PARALLEL                     default 16
+  --parallel N      SWITCHYARD_WEBHOOK_PARALLEL                     default 64
   --backoff-ms N    SWITCHYARD_WEBHOOK_BACKOFF_MS (first retry)     default 1000
   --phases LIST     with-failing,healthy-only                       default both
 
@@ -49,9 +49,9 @@ const { values: opt } = parseArgs({
     events: { type: 'string', default: '10000' },
     entities: { type: 'string', default: '1000' },
     endpoints: { type: 'string', default: '10' },
-    rate: { type: 'string', default: '250' },
+    rate: { type: 'string', default: '100' },
     workers: { type: 'string', default: '16' },
-    parallel: { type: 'string', default: '16' },
+    parallel: { type: 'string', default: '64' },
     'backoff-ms': { type: 'string', default: '1000' },
     phases: { type: 'string', default: 'with-failing,healthy-only' },
     help: { type: 'boolean', default: false },
