@@ -241,3 +241,32 @@ describe('delivery', () => {
     expect(rx.log.map((r) => JSON.parse(r.body).data.connection_id)).toEqual([other.id]);
   });
 });
+
+describe('maintenance', () => {
+  test('a lost drain job is queued again; settled deliveries and their events are deleted after the retention time', { timeout: 30_000 }, async () => {
+    const gw = await startGateway({ engine: { webhooks: { ...FAST } } });
+    gw.tdb.pool.on('error', () => undefined);
+    const rx = await startReceiver();
+    open.push(gw, rx);
+    const con = await seedConnection(gw.tdb.db, gw.a.id);
+    const ep = await createEndpoint(gw, { url: rx.url, event_types: ['inventory.changed'] }, rx);
+    await upsertInventory(gw.tdb.db, { tenantId: gw.a.id, connectionId: con.id, channel: con.channel }, [inventoryInput(1), inventoryInput(2)]);
+    const worker = new WebhookWorker({ db: gw.tdb.db, box: testBox, log: createLogger('silent'), settings: { ...FAST, allowPrivate: true, retentionMs: 0 } });
+    await waitFor('the events to be fanned out', async () => (await worker.dispatchOnce()) > 0);
+    const key = `webhook:${ep.id}`;
+    const jobs = async () => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM graphile_worker.jobs WHERE key = ${key}`.execute(gw.tdb.db)).rows[0]!.n;
+    expect(await jobs()).toBe(1);
+    await sql`SELECT graphile_worker.remove_job(${key})`.execute(gw.tdb.db);
+    expect(await jobs()).toBe(0);
+    await worker.maintenance();
+    expect(await jobs()).toBe(1);
+
+    await gw.engine.startWorkers(2);
+    await waitFor('both deliveries', async () => (await deliveries(gw, ep.id)).filter((d) => d.state === 'succeeded').length === 2);
+    await gw.engine.stop();
+    await worker.maintenance();
+    expect(await deliveries(gw, ep.id)).toEqual([]);
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM events WHERE tenant_id = ${gw.a.id}`.execute(gw.tdb.db);
+    expect(rows[0]!.n).toBe(0);
+  });
+});

@@ -21,7 +21,7 @@ import { recordPullFailure, runPull, type PullJob } from './pull.ts';
 import { FETCH_TASK, ingestNotification, pruneNotifications, runFetch, type FetchJobPayload, type NotificationOutcome } from './notifications.ts';
 import { replayPulledRecord } from './replay.ts';
 import { backoffMs, classify, errorMessage, retryAfterOf } from './retry.ts';
-import { WebhookWorker, type WebhookSettings } from '../webhooks/delivery.ts';
+import { MAINTENANCE_TASK, WebhookWorker, type WebhookSettings } from '../webhooks/delivery.ts';
 
 export const DEFAULT_PROFILE: SyncProfile = {
   safetyLagMs: 0,
@@ -423,7 +423,10 @@ export class SyncEngine {
       pollIntervalMs: this.o.pollIntervalMs,
       heartbeatMs: this.o.heartbeatMs,
       staleAfterMs: this.o.staleAfterMs,
-      cron: [{ task: 'maintenance', match: '* * * * *', identifier: 'maintenance' }],
+      cron: [
+        { task: 'maintenance', match: '* * * * *', identifier: 'maintenance' },
+        { task: MAINTENANCE_TASK, match: '* * * * *', identifier: MAINTENANCE_TASK },
+      ],
     });
     this.webhooks.start();
     await this.ensureSchedules();

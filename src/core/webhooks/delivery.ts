@@ -42,6 +42,8 @@ export interface WebhookSettings {
   /** How long one drain job keeps going before it hands over to a new job. */
   drainBudgetMs: number;
   allowPrivate: boolean;
+  /** Events, and deliveries no longer pending, are deleted this long after they were made. */
+  retentionMs: number;
   random?: () => number;
 }
 
@@ -55,9 +57,11 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   parallelPerEndpoint: 16,
   drainBudgetMs: 3_000,
   allowPrivate: false,
+  retentionMs: 30 * 24 * 3600_000,
 };
 
 export const DELIVER_TASK = 'webhook.deliver';
+export const MAINTENANCE_TASK = 'webhook.maintenance';
 
 export interface WebhookWorkerOptions {
   db: Db;
@@ -106,7 +110,28 @@ export class WebhookWorker {
         const { endpoint_id } = payload as { endpoint_id: string };
         await this.drain(endpoint_id);
       },
+      [MAINTENANCE_TASK]: async () => {
+        await this.maintenance();
+      },
     };
+  }
+
+  /**
+   * Every minute: every enabled endpoint with pending deliveries has a drain queued (a drain job that
+   * failed for good, e.g. through a database outage, is replaced), and old events and settled
+   * deliveries are deleted.
+   */
+  async maintenance(): Promise<void> {
+    const { rows } = await sql<{ endpoint_id: string }>`
+      SELECT DISTINCT d.endpoint_id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
+      WHERE d.state = 'pending' AND w.enabled`.execute(this.o.db);
+    for (const r of rows) {
+      const next = await nextDue(this.o.db, r.endpoint_id);
+      if (next) await queueDrain(this.o.db, r.endpoint_id, next, 'preserve_run_at');
+    }
+    const cutoff = new Date(Date.now() - this.settings.retentionMs);
+    await this.o.db.deleteFrom('webhook_deliveries').where('state', '!=', 'pending').where('updated_at', '<', cutoff).execute();
+    await this.o.db.deleteFrom('events').where('created_at', '<', cutoff).where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_deliveries').select('id').whereRef('webhook_deliveries.event_id', '=', 'events.id')))).execute();
   }
 
   /** Starts the dispatcher loop in this process. */
