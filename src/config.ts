@@ -22,6 +22,13 @@ const Env = z.object({
   SWITCHYARD_WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5_000),
   SWITCHYARD_WORKER_STALE_MS: z.coerce.number().int().min(500).default(30_000),
   SWITCHYARD_JOB_POLL_MS: z.coerce.number().int().min(50).default(1_000),
+  /** Webhooks: attempt timeout, retry window, first backoff step, and how long an endpoint may fail before it is disabled. */
+  SWITCHYARD_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  SWITCHYARD_WEBHOOK_RETRY_WINDOW_MS: z.coerce.number().int().min(0).default(3 * 24 * 3600_000),
+  SWITCHYARD_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).default(5_000),
+  SWITCHYARD_WEBHOOK_DISABLE_AFTER_MS: z.coerce.number().int().min(0).default(5 * 24 * 3600_000),
+  /** Attempts in flight at once per endpoint (each to a different entity). */
+  SWITCHYARD_WEBHOOK_PARALLEL: z.coerce.number().int().min(1).max(256).default(16),
 });
 
 export type Config = z.infer<typeof Env>;

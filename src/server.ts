@@ -81,6 +81,13 @@ export async function openRuntime(config: Config, log: Logger, options: { migrat
     heartbeatMs: config.SWITCHYARD_WORKER_HEARTBEAT_MS,
     staleAfterMs: config.SWITCHYARD_WORKER_STALE_MS,
     pollIntervalMs: config.SWITCHYARD_JOB_POLL_MS,
+    webhooks: {
+      timeoutMs: config.SWITCHYARD_WEBHOOK_TIMEOUT_MS,
+      retryWindowMs: config.SWITCHYARD_WEBHOOK_RETRY_WINDOW_MS,
+      backoffBaseMs: config.SWITCHYARD_WEBHOOK_BACKOFF_MS,
+      disableAfterMs: config.SWITCHYARD_WEBHOOK_DISABLE_AFTER_MS,
+      parallelPerEndpoint: config.SWITCHYARD_WEBHOOK_PARALLEL,
+    },
   });
   return {
     db,

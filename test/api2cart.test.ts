@@ -370,7 +370,8 @@ describe('API2Cart-compatible layer', () => {
       'order.shipment.info', 'order.shipment.list', 'order.shipment.tracking.add', 'order.status.list', 'order.update', 'product.child_item.list',
       'product.count', 'product.find', 'product.info', 'product.list', 'product.update', 'product.variant.count', 'product.variant.info',
       'product.variant.list', 'product.variant.update',
-    ]);
+      'account.failed_webhooks', 'webhook.count', 'webhook.create', 'webhook.delete', 'webhook.events', 'webhook.list', 'webhook.update',
+    ].sort());
     expect((await call('subscriber.list', {})).return_code).toBe(109);
     a2cMethods.register('subscriber.list', async (ctx, p) => ({ result: { subscribers_count: 0, subscriber: [], start: p.start, count: p.count, store: ctx.connection?.id } }));
     // The document's defaults (start 0, count 10) and types come with the registration.

@@ -77,6 +77,8 @@ describe('/openapi.json and /docs', () => {
         '/v1/inventory', '/v1/orders', '/v1/orders/{id}', '/v1/products', '/v1/products/{id}', '/v1/shipments', '/v1/shipments/{id}',
         '/v1/connections/{id}/sync', '/v1/connections/{id}/notifications', '/v1/connections/{id}/status', '/v1/connections/{id}/operations', '/v1/operations', '/v1/operations/{id}',
         '/v1/dead-letters', '/v1/dead-letters/{id}/replay',
+        '/v1/events', '/v1/events/{id}', '/v1/event-types', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries',
+        '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/connections/{id}']).sort()).toEqual(['delete', 'get', 'patch']);

@@ -18,6 +18,8 @@ import { connectionRoutes } from './routes/connections.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { syncRoutes } from './routes/sync.ts';
+import { eventRoutes } from './routes/events.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -97,6 +99,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): OpenAPIHono<
   catalogRoutes(app, deps);
   connectionRoutes(app, deps);
   syncRoutes(app, deps.engine);
+  eventRoutes(app, deps);
+  webhookRoutes(app, deps);
   notificationRoutes(app, deps.engine);
   mountGraphql(app, deps);
   mountApi2Cart(app, deps, { keyCache });

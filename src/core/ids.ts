@@ -19,6 +19,8 @@ export const ID_PREFIXES = {
   operation: 'opr',
   deadLetter: 'dlq',
   event: 'evt',
+  webhook: 'whk',
+  webhookDelivery: 'whd',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

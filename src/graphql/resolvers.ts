@@ -4,7 +4,7 @@
 import type DataLoader from 'dataloader';
 import { notFound } from '../core/errors.ts';
 import { isId, type IdKind } from '../core/ids.ts';
-import type { Category, Connection, Customer, InventoryLevel, Order, OrderLine, Product, Shipment, Variant } from '../core/model/index.ts';
+import type { Category, Connection, Customer, Event, InventoryLevel, Order, OrderLine, Product, Shipment, Variant } from '../core/model/index.ts';
 import { listCategories, listProducts, type CategoryFilters, type ProductFilters } from '../store/catalog.ts';
 import { listConnections, type ConnectionFilters } from '../store/connections.ts';
 import type { Db } from '../store/db.ts';
@@ -12,7 +12,9 @@ import { listInventory, type InventoryFilters } from '../store/inventory.ts';
 import { getShipment, listCustomers, listOrders, listShipments, type CustomerFilters, type OrderFilters, type ShipmentFilters } from '../store/orders.ts';
 import type { SortParam } from '../store/paging.ts';
 import type { GraphqlContext } from './context.ts';
-import { listPaging, toRelay, withoutNulls, type ListArgs, type Nullable, type RelayConnection } from './paging.ts';
+import { listPaging, pageLimit, toRelay, withoutNulls, type ListArgs, type Nullable, type PageArgs, type RelayConnection } from './paging.ts';
+import { decodeEventCursor, encodeEventCursor, listEvents, toEvent } from '../store/events.ts';
+import { parseEventTypes } from '../core/model/index.ts';
 import { DateTimeScalar, JSONScalar } from './scalars.ts';
 
 /** A variant as resolvers pass it on: with its product's connection, to scope its stock. */
@@ -84,6 +86,14 @@ export function createResolvers(db: Db) {
       return toRelay(await listConnections(db, ctx.tenantId, withoutNulls(args.filter), sort, cursor, limit), sort);
     },
     connection: (_: unknown, { id }: IdArgs, ctx: GraphqlContext) => loadById(ctx.loaders.connection, 'connection', 'Connection', id),
+
+    events: async (_: unknown, args: PageArgs & { type?: string[] | null; connection_id?: string | null; entity_id?: string | null }, ctx: GraphqlContext): Promise<RelayConnection<Event>> => {
+      const limit = pageLimit(args.first);
+      const types = args.type?.length ? parseEventTypes(args.type.join(',')) : undefined;
+      const page = await listEvents(db, ctx.tenantId, { types, connection_id: args.connection_id ?? undefined, entity_id: args.entity_id ?? undefined }, args.after ? decodeEventCursor(args.after) : null, limit);
+      const edges = page.data.map((r) => ({ node: toEvent(r), cursor: encodeEventCursor({ tx: r.tx_id, seq: r.seq }) }));
+      return { edges, nodes: edges.map((e) => e.node), pageInfo: { hasNextPage: page.next_cursor !== null, endCursor: page.resume_cursor } };
+    },
   };
 
   return {
@@ -127,6 +137,7 @@ export function createResolvers(db: Db) {
       order: (s: Shipment, _: unknown, ctx: GraphqlContext) => ctx.loaders.order.load(s.order_id),
     },
     Customer: { connection: connectionOf },
+    Event: { connection: (e: Event, _: unknown, ctx: GraphqlContext) => (e.connection_id ? ctx.loaders.connection.load(e.connection_id) : null) },
     Category: {
       connection: connectionOf,
       parent: (c: Category, _: unknown, ctx: GraphqlContext) => (c.parent_id ? ctx.loaders.category.load(c.parent_id) : null),

@@ -101,7 +101,29 @@ type Query {
     filter: ConnectionFilter${SORT_ARG}
   ): ConnectionConnection!
   connection(id: ID!): Connection
+
+  "The event log, oldest first (the same events as GET /v1/events and webhooks)."
+  events(${PAGE_ARGS}
+    "Event types or patterns such as order.*"
+    type: [String!]
+    connection_id: ID
+    entity_id: ID
+  ): EventConnection!
 }
+
+"Something that changed: the entity as it is now (data.object) and, for updates, the previous values of what changed (data.previous)."
+type Event {
+  id: ID!
+  type: String!
+  entity_type: String!
+  entity_id: ID!
+  connection_id: ID
+  connection: Connection
+  channel: String
+  data: JSON!
+  created_at: DateTime!
+}
+${connection('Event')}
 
 type PageInfo {
   hasNextPage: Boolean!

@@ -8,6 +8,7 @@ import type { ConnectionRef } from './orders.ts';
 import { afterCursor, commonFilters, orderBy, toPage, type CommonFilters, type Cursor, type Page, type Sort } from './paging.ts';
 import type { CategoriesTable, ProductVariantsTable, ProductsTable } from './schema.ts';
 import { emptyResult, excluded, inTransaction, instant, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
+import { changedFields, writeEvents, type NewEvent } from './events.ts';
 
 type ProductRow = Selectable<ProductsTable>;
 type VariantRow = Selectable<ProductVariantsTable>;
@@ -26,6 +27,7 @@ export async function upsertProducts(db: Db, ref: ConnectionRef, inputs: readonl
   if (records.length === 0) return result;
   const now = new Date();
   return inTransaction(db, async (trx) => {
+    const before = await productSnapshots(trx, ref.tenantId, ref.connectionId, records.map((r) => r.external_id), true);
     const written = await trx
       .insertInto('products')
       .values(
@@ -112,8 +114,50 @@ export async function upsertProducts(db: Db, ref: ConnectionRef, inputs: readonl
         WHERE ol.connection_id = ${ref.connectionId} AND ol.sku = ANY(${skus}) AND ol.product_id IS NULL
           AND v.connection_id = ol.connection_id AND v.sku = ol.sku`.execute(trx);
     }
+    const after = await productSnapshots(trx, ref.tenantId, ref.connectionId, [...result.written.keys()], false);
+    await writeEvents(trx, productEvents(ref, before, after));
     return result;
   });
+}
+
+/** Stored products of a connection by external id, as the API shows them (locked for update when asked). */
+async function productSnapshots(trx: Db, tenantId: string, connectionId: string, externalIds: readonly string[], lock: boolean): Promise<Map<string, Product>> {
+  const out = new Map<string, Product>();
+  if (externalIds.length === 0) return out;
+  const rows = await trx
+    .selectFrom('products')
+    .selectAll()
+    .where('connection_id', '=', connectionId)
+    .where('external_id', '=', sql<string>`ANY(${[...externalIds]})`)
+    .$if(lock, (q) => q.forUpdate())
+    .execute();
+  const variants = await variantsForProducts(trx, tenantId, rows.map((r) => r.id));
+  for (const r of rows) out.set(r.external_id, toProduct(r, variants.get(r.id) ?? []));
+  return out;
+}
+
+/** Bookkeeping times are no change; variants carry their own updated_at, dropped for the comparison. */
+function comparable(p: Product): Omit<Product, 'synced_at' | 'updated_at'> {
+  const { synced_at: _s, updated_at: _u, variants, ...rest } = p;
+  return { ...rest, variants: variants.map(({ updated_at: _v, ...v }) => v) as Product['variants'] };
+}
+
+function productEvents(ref: ConnectionRef, before: Map<string, Product>, after: Map<string, Product>): NewEvent[] {
+  const events: NewEvent[] = [];
+  for (const [externalId, now] of after) {
+    const base = { tenantId: ref.tenantId, entityType: 'product', entityId: now.id, connectionId: ref.connectionId, channel: ref.channel };
+    const old = before.get(externalId);
+    if (!old) {
+      events.push({ ...base, type: 'product.created', data: { object: now } });
+      continue;
+    }
+    const changed = changedFields(comparable(old), comparable(now));
+    if (!changed) continue;
+    // previous holds the stored values (variants with their times) of the fields that changed.
+    const previous = Object.fromEntries(Object.keys(changed).map((k) => [k, (old as Record<string, unknown>)[k]]));
+    events.push({ ...base, type: 'product.updated', data: { object: now, previous } });
+  }
+  return events;
 }
 
 export function toVariant(v: VariantRow): Variant {

@@ -10,6 +10,8 @@ import type { Db } from './db.ts';
 import { afterCursor, orderBy, toPage, type Cursor, type Page, type Sort } from './paging.ts';
 import type { ConnectionsTable } from './schema.ts';
 import type { Selectable } from 'kysely';
+import { writeEvents } from './events.ts';
+import { inTransaction } from './upsert.ts';
 
 type Row = Selectable<ConnectionsTable>;
 
@@ -105,6 +107,20 @@ export interface ConnectionPatch {
 }
 
 export async function updateConnection(db: Db, box: SecretBox, tenantId: string, id: string, patch: ConnectionPatch): Promise<Connection> {
+  if (patch.status === undefined) return writeConnection(db, box, tenantId, id, patch);
+  // A status change is an event (needs_reauth, or recovered from it), written with the change.
+  return inTransaction(db, async (trx) => {
+    const before = await trx.selectFrom('connections').select('status').where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
+    const after = await writeConnection(trx, box, tenantId, id, patch);
+    const type = before?.status !== 'needs_reauth' && after.status === 'needs_reauth' ? 'connection.needs_reauth' : before?.status === 'needs_reauth' && after.status === 'active' ? 'connection.recovered' : null;
+    if (type) {
+      await writeEvents(trx, [{ tenantId, type, entityType: 'connection', entityId: id, connectionId: id, channel: after.channel, data: { object: after, previous: { status: before?.status ?? null } } }]);
+    }
+    return after;
+  });
+}
+
+async function writeConnection(db: Db, box: SecretBox, tenantId: string, id: string, patch: ConnectionPatch): Promise<Connection> {
   const row = await db
     .updateTable('connections')
     .set({

@@ -7,6 +7,7 @@ import type { ConnectionRef } from './orders.ts';
 import { afterCursor, orderBy, toPage, type Cursor, type Page, type Sort } from './paging.ts';
 import type { InventoryLevelsTable } from './schema.ts';
 import { emptyResult, excluded, inTransaction, instant, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
+import { writeEvents, type NewEvent } from './events.ts';
 
 type Row = Selectable<InventoryLevelsTable>;
 
@@ -20,6 +21,17 @@ export async function upsertInventory(db: Db, ref: ConnectionRef, inputs: readon
   if (records.length === 0) return result;
   const now = new Date();
   return inTransaction(db, async (trx) => {
+    const before = new Map(
+      (
+        await trx
+          .selectFrom('inventory_levels')
+          .selectAll()
+          .where('connection_id', '=', ref.connectionId)
+          .where('external_id', '=', sql<string>`ANY(${records.map((r) => r.external_id)})`)
+          .forUpdate()
+          .execute()
+      ).map((r) => [r.external_id, r]),
+    );
     const written = await trx
       .insertInto('inventory_levels')
       .values(
@@ -46,10 +58,19 @@ export async function upsertInventory(db: Db, ref: ConnectionRef, inputs: readon
           .doUpdateSet(excluded(UPDATE_COLUMNS))
           .where(sql.ref('inventory_levels.updated_at'), '<=', sql.ref('excluded.updated_at')),
       )
-      .returning(['id', 'external_id', sql<boolean>`xmax = 0`.as('inserted')])
+      .returningAll()
       .execute();
-    for (const w of written) result.written.set(w.external_id, { id: w.id, inserted: w.inserted });
+    for (const w of written) result.written.set(w.external_id, { id: w.id, inserted: !before.has(w.external_id) });
     for (const r of records) if (!result.written.has(r.external_id)) result.stale.push(r.external_id);
+    const events: NewEvent[] = [];
+    for (const w of written) {
+      const old = before.get(w.external_id);
+      const fields = ['on_hand', 'reserved', 'available', 'fulfillment_channel'] as const;
+      const previous = old ? Object.fromEntries(fields.filter((f) => old[f] !== w[f]).map((f) => [f, old[f]])) : null;
+      if (previous && Object.keys(previous).length === 0) continue;
+      events.push({ tenantId: ref.tenantId, type: 'inventory.changed', entityType: 'inventory_level', entityId: w.id, connectionId: ref.connectionId, channel: ref.channel, data: { object: toInventoryLevel(w), previous } });
+    }
+    await writeEvents(trx, events);
     return result;
   });
 }

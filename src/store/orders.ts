@@ -7,6 +7,7 @@ import type { Db } from './db.ts';
 import { afterCursor, commonFilters, orderBy, toPage, type CommonFilters, type Cursor, type Page, type Sort } from './paging.ts';
 import type { CustomersTable, OrderLinesTable, OrdersTable, ShipmentsTable } from './schema.ts';
 import { emptyResult, excluded, inTransaction, instant, iso, json, latestPerExternalId, toDate, type UpsertResult } from './upsert.ts';
+import { changedFields, writeEvents, type NewEvent } from './events.ts';
 
 export interface ConnectionRef {
   tenantId: string;
@@ -39,6 +40,7 @@ export async function upsertOrders(db: Db, ref: ConnectionRef, inputs: readonly 
   if (records.length === 0) return result;
   const now = new Date();
   return inTransaction(db, async (trx) => {
+    const before = await orderSnapshots(trx, ref.tenantId, ref.connectionId, records.map((r) => r.external_id), true);
     const written = await trx
       .insertInto('orders')
       .values(
@@ -137,8 +139,48 @@ export async function upsertOrders(db: Db, ref: ConnectionRef, inputs: readonly 
       FROM customers c
       WHERE o.id = ANY(${orderIds}) AND c.connection_id = o.connection_id AND c.external_id = o.customer_external_id
         AND o.customer_id IS DISTINCT FROM c.id`.execute(trx);
+    const after = await orderSnapshots(trx, ref.tenantId, ref.connectionId, [...result.written.keys()], false);
+    await writeEvents(trx, orderEvents(ref, before, after));
     return result;
   });
+}
+
+/** Fields whose change alone is no event: bookkeeping, not data. */
+const UNEVENTFUL = ['synced_at', 'updated_at'];
+
+/** Stored orders of a connection by external id, as the API shows them (locked for update when asked). */
+async function orderSnapshots(trx: Db, tenantId: string, connectionId: string, externalIds: readonly string[], lock: boolean): Promise<Map<string, Order>> {
+  const out = new Map<string, Order>();
+  if (externalIds.length === 0) return out;
+  const rows = await trx
+    .selectFrom('orders')
+    .select(ORDER_COLUMNS)
+    .where('connection_id', '=', connectionId)
+    .where('external_id', '=', sql<string>`ANY(${[...externalIds]})`)
+    .$if(lock, (q) => q.forUpdate())
+    .execute();
+  const lines = await linesForOrders(trx, tenantId, rows.map((r) => r.id));
+  for (const r of rows) out.set(r.external_id, toOrder({ ...r, raw: null }, lines.get(r.id) ?? []));
+  return out;
+}
+
+/** order.created, or order.updated (with the previous values) plus order.shipped / order.canceled on those transitions. */
+function orderEvents(ref: ConnectionRef, before: Map<string, Order>, after: Map<string, Order>): NewEvent[] {
+  const events: NewEvent[] = [];
+  const base = (o: Order) => ({ tenantId: ref.tenantId, entityType: 'order', entityId: o.id, connectionId: ref.connectionId, channel: ref.channel });
+  for (const [externalId, now] of after) {
+    const old = before.get(externalId);
+    if (!old) {
+      events.push({ ...base(now), type: 'order.created', data: { object: now } });
+      continue;
+    }
+    const previous = changedFields(old, now, UNEVENTFUL);
+    if (!previous) continue;
+    events.push({ ...base(now), type: 'order.updated', data: { object: now, previous } });
+    if (old.status !== now.status && now.status === 'shipped') events.push({ ...base(now), type: 'order.shipped', data: { object: now, previous: { status: old.status } } });
+    if (old.status !== now.status && now.status === 'canceled') events.push({ ...base(now), type: 'order.canceled', data: { object: now, previous: { status: old.status } } });
+  }
+  return events;
 }
 
 const money = (amount: string, currency: string) => ({ amount, currency });
@@ -327,6 +369,15 @@ export async function upsertShipments(db: Db, ref: ConnectionRef, inputs: readon
       .execute();
     for (const w of written) result.written.set(w.external_id, { id: w.id, inserted: w.inserted });
     for (const v of values) if (!result.written.has(v.external_id)) result.stale.push(v.external_id);
+    // A shipment is delivered after the events of its order (same ordering key).
+    const inserted = values.filter((v) => result.written.get(v.external_id)?.inserted);
+    if (inserted.length) {
+      const rows = await trx.selectFrom('shipments').selectAll().where('id', '=', sql<string>`ANY(${inserted.map((v) => result.written.get(v.external_id)!.id)})`).execute();
+      await writeEvents(
+        trx,
+        rows.map((r) => ({ tenantId: ref.tenantId, type: 'shipment.created', entityType: 'shipment', entityId: r.id, orderingKey: r.order_id, connectionId: ref.connectionId, channel: ref.channel, data: { object: toShipment(r) } })),
+      );
+    }
     return result;
   });
 }

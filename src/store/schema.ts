@@ -188,6 +188,10 @@ export interface Database {
   operations: OperationsTable;
   dead_letters: DeadLettersTable;
   worker_heartbeats: WorkerHeartbeatsTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_dispatch: WebhookDispatchTable;
   notifications: NotificationsTable;
 }
 
@@ -265,6 +269,71 @@ export interface WorkerHeartbeatsTable {
   worker_id: string;
   process_id: string;
   last_seen: Timestamp;
+}
+
+export interface EventsTable {
+  id: string;
+  seq: ColumnType<number, never, never>;
+  /** xid8, read as text. */
+  tx_id: ColumnType<string, never, never>;
+  tenant_id: string;
+  type: string;
+  entity_type: string;
+  entity_id: string;
+  ordering_key: string;
+  connection_id: string | null;
+  channel: string | null;
+  data: Json<Record<string, unknown>>;
+  created_at: ColumnType<Date, never, never>;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  /** A numeric id, for the API2Cart-compatible layer (whose webhook ids are integers). */
+  number: ColumnType<number, never, never>;
+  tenant_id: string;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  connection_ids: string[];
+  channels: string[];
+  secret_enc: string;
+  enabled: boolean;
+  disabled_reason: string | null;
+  failing_since: Timestamp | null;
+  consecutive_failures: number;
+  last_success_at: Timestamp | null;
+  last_failure_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  dseq: ColumnType<number, never, never>;
+  tenant_id: string;
+  endpoint_id: string;
+  event_id: string;
+  ordering_key: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: Timestamp | null;
+  last_attempt_at: Timestamp | null;
+  last_status: number | null;
+  last_error: string | null;
+  last_duration_ms: number | null;
+  /** When the retry window of the current round of attempts opened (creation, or a redelivery). */
+  window_start: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
+
+export interface WebhookDispatchTable {
+  id: number;
+  tx_id: string;
+  seq: number;
+  updated_at: Timestamp;
 }
 
 export interface NotificationsTable {

@@ -6,3 +6,5 @@ export * from './order.ts';
 export * from './shipment.ts';
 export * from './customer.ts';
 export * from './connection.ts';
+export * from './event.ts';
+export * from './webhook.ts';

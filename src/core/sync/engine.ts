@@ -21,6 +21,7 @@ import { recordPullFailure, runPull, type PullJob } from './pull.ts';
 import { FETCH_TASK, ingestNotification, pruneNotifications, runFetch, type FetchJobPayload, type NotificationOutcome } from './notifications.ts';
 import { replayPulledRecord } from './replay.ts';
 import { backoffMs, classify, errorMessage, retryAfterOf } from './retry.ts';
+import { MAINTENANCE_TASK, WebhookWorker, type WebhookSettings } from '../webhooks/delivery.ts';
 
 export const DEFAULT_PROFILE: SyncProfile = {
   safetyLagMs: 0,
@@ -58,6 +59,8 @@ export interface EngineOptions {
   heartbeatMs?: number;
   staleAfterMs?: number;
   pollIntervalMs?: number;
+  /** Webhook delivery settings (timeouts, retry window, disabling); allowPrivate follows allowPrivateUpstreams. */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 export interface EntityStatus {
@@ -77,6 +80,8 @@ export interface EntityStatus {
 export class SyncEngine {
   readonly metrics: SyncMetrics;
   readonly adapters: AdapterCache;
+  /** Webhook fan-out and delivery: its tasks run on this engine's workers. */
+  readonly webhooks: WebhookWorker;
   #runner: JobRunner | undefined;
 
   get db(): Db {
@@ -86,6 +91,7 @@ export class SyncEngine {
   constructor(private readonly o: EngineOptions) {
     this.metrics = createSyncMetrics(o.metricsRegistry, o.db);
     this.adapters = new AdapterCache({ ...o, metrics: this.metrics });
+    this.webhooks = new WebhookWorker({ db: o.db, box: o.box, log: o.log, settings: { allowPrivate: o.allowPrivateUpstreams, ...o.webhooks } });
   }
 
   profileFor(channel: string): SyncProfile {
@@ -282,6 +288,7 @@ export class SyncEngine {
   tasks(): Record<string, Task> {
     const delay = (task: string, runAt: Date) => this.metrics.jobDelay.observe({ task }, Math.max(0, Date.now() - runAt.getTime()) / 1000);
     return {
+      ...this.webhooks.tasks(),
       pull: async (payload, helpers) => {
         delay('pull', helpers.job.run_at);
         const p = payload as { tenant_id: string; connection_id: string; entity: Entity; full?: boolean };
@@ -416,12 +423,17 @@ export class SyncEngine {
       pollIntervalMs: this.o.pollIntervalMs,
       heartbeatMs: this.o.heartbeatMs,
       staleAfterMs: this.o.staleAfterMs,
-      cron: [{ task: 'maintenance', match: '* * * * *', identifier: 'maintenance' }],
+      cron: [
+        { task: 'maintenance', match: '* * * * *', identifier: 'maintenance' },
+        { task: MAINTENANCE_TASK, match: '* * * * *', identifier: MAINTENANCE_TASK },
+      ],
     });
+    this.webhooks.start();
     await this.ensureSchedules();
   }
 
   async stop(): Promise<void> {
+    await this.webhooks.stop();
     await this.#runner?.stop();
     this.#runner = undefined;
   }

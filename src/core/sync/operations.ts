@@ -7,6 +7,7 @@ import type { Db } from '../../store/db.ts';
 import { enqueueJob } from '../../store/jobs.ts';
 import { addDeadLetter, getOperationById, insertOperation, OPERATION_KINDS, type OperationKind, type OperationRow } from '../../store/sync.ts';
 import { inTransaction } from '../../store/upsert.ts';
+import { writeEvents, type NewEvent } from '../../store/events.ts';
 import { AppError } from '../errors.ts';
 import { Money, OrderInput } from '../model/index.ts';
 import type { Capability, ChannelAdapter, ChannelWrites, WriteResult } from '../ports.ts';
@@ -167,11 +168,15 @@ export async function executeOperation(db: Db, operationId: string, adapterFor: 
     const result = await (write as (input: unknown, ctx: { idempotencyKey: string }) => Promise<WriteResult>).call(adapter.writes, op.payload, {
       idempotencyKey: op.idempotency_key,
     });
-    await db
-      .updateTable('operations')
-      .set({ state: 'succeeded', result: JSON.stringify(result ?? {}), last_error: null, last_error_kind: null, completed_at: new Date(), updated_at: new Date(), next_attempt_at: null })
-      .where('id', '=', op.id)
-      .execute();
+    await db.transaction().execute(async (trx) => {
+      const done = await trx
+        .updateTable('operations')
+        .set({ state: 'succeeded', result: JSON.stringify(result ?? {}), last_error: null, last_error_kind: null, completed_at: new Date(), updated_at: new Date(), next_attempt_at: null })
+        .where('id', '=', op.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await writeEvents(trx, [operationEvent('operation.succeeded', done)]);
+    });
     return { state: 'succeeded', result };
   } catch (err) {
     const cls = classify(err);
@@ -205,14 +210,36 @@ export async function executeOperation(db: Db, operationId: string, adapterFor: 
 
 async function fail(db: Db, op: OperationRow, kind: string, reason: string): Promise<ExecuteOutcome> {
   await db.transaction().execute(async (trx) => {
-    await trx
+    const done = await trx
       .updateTable('operations')
       .set({ state: 'failed', last_error: reason, last_error_kind: kind, completed_at: new Date(), updated_at: new Date(), next_attempt_at: null })
       .where('id', '=', op.id)
-      .execute();
-    await addDeadLetter(trx, { tenantId: op.tenant_id, connectionId: op.connection_id, source: 'operation', operationId: op.id, errorKind: kind, reason, payload: op.payload });
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const deadLetterId = await addDeadLetter(trx, { tenantId: op.tenant_id, connectionId: op.connection_id, source: 'operation', operationId: op.id, errorKind: kind, reason, payload: op.payload });
+    await writeEvents(trx, [operationEvent('operation.failed', done, { dead_letter_id: deadLetterId })]);
   });
   return { state: 'failed', kind, reason };
+}
+
+/** The operation as GET /v1/operations/{id} shows it, as an event. */
+function operationEvent(type: 'operation.succeeded' | 'operation.failed', op: OperationRow, extra: Record<string, unknown> = {}): NewEvent {
+  const object = {
+    id: op.id,
+    connection_id: op.connection_id,
+    kind: op.kind,
+    idempotency_key: op.idempotency_key,
+    state: op.state,
+    attempts: op.attempts,
+    payload: op.payload,
+    result: op.result,
+    last_error: op.last_error,
+    last_error_kind: op.last_error_kind,
+    created_at: op.created_at.toISOString(),
+    completed_at: op.completed_at?.toISOString() ?? null,
+    ...extra,
+  };
+  return { tenantId: op.tenant_id, type, entityType: 'operation', entityId: op.id, connectionId: op.connection_id, data: { object } };
 }
 
 /** New credentials: paused operations of the connection go back to the queue. */

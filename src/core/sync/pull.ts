@@ -8,7 +8,8 @@ import type { Db } from '../../store/db.ts';
 import { inventoryExternalId, upsertInventory } from '../../store/inventory.ts';
 import { upsertCustomers, upsertOrders, upsertShipments, type ConnectionRef } from '../../store/orders.ts';
 import { addDeadLetter, loadCheckpoint, resolvePullDeadLetters, type CheckpointRow } from '../../store/sync.ts';
-import type { UpsertResult } from '../../store/upsert.ts';
+import { inTransaction, type UpsertResult } from '../../store/upsert.ts';
+import { writeEvents } from '../../store/events.ts';
 import { AppError } from '../errors.ts';
 import type { ChannelAdapter, Entity, NormalizedByEntity, PullWindow, RawRecord, SyncProfile } from '../ports.ts';
 import { errorKind, errorMessage } from './retry.ts';
@@ -285,12 +286,30 @@ async function finishRun(trx: Db, job: PullJob, profile: SyncProfile, cp: Checkp
 }
 
 export async function recordPullFailure(db: Db, job: PullJob, err: unknown): Promise<number> {
-  const row = await db
-    .updateTable('sync_checkpoints')
-    .set({ last_error: `${errorKind(err)}: ${errorMessage(err)}`.slice(0, 2000), last_error_at: new Date(), failures: sql`failures + 1` })
-    .where('connection_id', '=', job.connectionId)
-    .where('entity', '=', job.entity)
-    .returning('failures')
-    .executeTakeFirst();
-  return row?.failures ?? 1;
+  const reason = `${errorKind(err)}: ${errorMessage(err)}`.slice(0, 2000);
+  return inTransaction(db, async (trx) => {
+    const row = await trx
+      .updateTable('sync_checkpoints')
+      .set({ last_error: reason, last_error_at: new Date(), failures: sql`failures + 1` })
+      .where('connection_id', '=', job.connectionId)
+      .where('entity', '=', job.entity)
+      .returning('failures')
+      .executeTakeFirst();
+    const failures = row?.failures ?? 1;
+    // One event when pulling starts failing, not one per retry.
+    if (failures === 1) {
+      await writeEvents(trx, [
+        {
+          tenantId: job.tenantId,
+          type: 'sync.failed',
+          entityType: 'connection',
+          entityId: job.connectionId,
+          connectionId: job.connectionId,
+          channel: job.channel,
+          data: { object: { connection_id: job.connectionId, entity: job.entity, error_kind: errorKind(err), reason, failures } },
+        },
+      ]);
+    }
+    return failures;
+  });
 }
