@@ -307,6 +307,11 @@ export async function getOrder(db: Db, tenantId: string, id: string, includeRaw 
 const SHIPMENT_UPDATE_COLUMNS = ['lines', 'carrier', 'service', 'tracking_number', 'tracking_url', 'shipped_at', 'created_at', 'updated_at', 'synced_at', 'raw', 'deleted_at'] as const;
 
 /** Stores shipments; each must name an order of the same connection that is stored already. */
+/** The dead-letter reason of a shipment pulled before its order; the order's arrival looks for it. */
+export function orphanShipmentReason(orderExternalId: string): string {
+  return `order ${orderExternalId} of this connection is not stored yet`;
+}
+
 export async function upsertShipments(db: Db, ref: ConnectionRef, inputs: readonly ShipmentInput[], raws?: ReadonlyMap<string, unknown>): Promise<UpsertResult> {
   const result = emptyResult();
   const records = latestPerExternalId(inputs);
@@ -326,7 +331,7 @@ export async function upsertShipments(db: Db, ref: ConnectionRef, inputs: readon
     for (const s of records) {
       const orderId = orderIdByExternal.get(s.order_external_id);
       if (!orderId) {
-        result.failed.push({ external_id: s.external_id, reason: `order ${s.order_external_id} of this connection is not stored yet` });
+        result.failed.push({ external_id: s.external_id, reason: orphanShipmentReason(s.order_external_id) });
         continue;
       }
       const orderLines = lines.get(orderId) ?? [];

@@ -6,7 +6,7 @@ import { ulid } from '../ids.ts';
 import { upsertCategories, upsertProducts } from '../../store/catalog.ts';
 import type { Db } from '../../store/db.ts';
 import { inventoryExternalId, upsertInventory } from '../../store/inventory.ts';
-import { upsertCustomers, upsertOrders, upsertShipments, type ConnectionRef } from '../../store/orders.ts';
+import { orphanShipmentReason, upsertCustomers, upsertOrders, upsertShipments, type ConnectionRef } from '../../store/orders.ts';
 import { addDeadLetter, loadCheckpoint, resolvePullDeadLetters, type CheckpointRow } from '../../store/sync.ts';
 import { inTransaction, type UpsertResult } from '../../store/upsert.ts';
 import { writeEvents } from '../../store/events.ts';
@@ -233,6 +233,7 @@ export async function applyRecords<E extends Entity>(
   }
   for (const id of result.stale) outcomes.set(id, 'stale');
   await resolvePullDeadLetters(trx, job.connectionId, job.entity, [...result.written.keys(), ...result.stale]);
+  if (job.entity === 'orders' && result.written.size > 0) await adoptOrphanShipments(trx, adapter, job, runId, [...result.written.keys()], hooks);
   await trx
     .insertInto('sync_staging')
     .values(
@@ -250,6 +251,26 @@ export async function applyRecords<E extends Entity>(
     )
     .execute();
   return dead;
+}
+
+/**
+ * Entities are pulled independently, so a shipment can arrive before its order and wait as a dead letter.
+ * When the order is stored, its waiting shipments are applied in the same transaction (a failure leaves
+ * the letter open, as a replay would).
+ */
+async function adoptOrphanShipments(trx: Db, adapter: ChannelAdapter, job: PullJob, runId: string, orderExternalIds: string[], hooks: PullHooks): Promise<void> {
+  const letters = await trx
+    .selectFrom('dead_letters')
+    .select(['external_id', 'payload'])
+    .where('connection_id', '=', job.connectionId)
+    .where('entity', '=', 'shipments')
+    .where('source', '=', 'pull')
+    .where('state', '=', 'open')
+    .where('reason', '=', sql<string>`ANY(${orderExternalIds.map(orphanShipmentReason)})`)
+    .execute();
+  const records: RawRecord[] = letters.flatMap((l) => (l.external_id === null ? [] : [{ external_id: l.external_id, updated_at: null, payload: l.payload }]));
+  if (records.length === 0) return;
+  await applyRecords(trx, adapter, { ...job, entity: 'shipments' }, `${runId}_adopt`, records, hooks, { deadLetterOnFailure: false });
 }
 
 /**
