@@ -14,8 +14,10 @@ import { createMetrics, type HttpMetrics } from './metrics.ts';
 import { onError, problemResponse, validationHook } from './problem.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { connectionRoutes } from './routes/connections.ts';
+import { flowRoutes } from './routes/flows.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { syncRoutes } from './routes/sync.ts';
+import { writeRoutes } from './routes/writes.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -95,6 +97,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): OpenAPIHono<
   catalogRoutes(app, deps);
   connectionRoutes(app, deps);
   syncRoutes(app, deps.engine);
+  flowRoutes(app, deps);
+  writeRoutes(app, deps);
   mountGraphql(app, deps);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -19,6 +19,9 @@ export const ID_PREFIXES = {
   operation: 'opr',
   deadLetter: 'dlq',
   event: 'evt',
+  link: 'lnk',
+  profile: 'prf',
+  flowException: 'exc',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

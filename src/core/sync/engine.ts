@@ -14,6 +14,7 @@ import { checkpointsFor, connectionCounts, getDeadLetter, getOperation, type Che
 import { AppError } from '../errors.ts';
 import type { Connection } from '../model/index.ts';
 import { ENTITIES, type Capability, type Entity, type SecretBox, type SyncProfile, type Throttle } from '../ports.ts';
+import { FlowRunner } from '../flows/runner.ts';
 import { AdapterCache, withInlineThrottleWaits } from './adapters.ts';
 import { createSyncMetrics, type SyncMetrics } from './metrics.ts';
 import { enqueueOperation, executeOperation, resumePausedOperations, submitOperation, type SubmitOperation } from './operations.ts';
@@ -76,6 +77,8 @@ export interface EntityStatus {
 export class SyncEngine {
   readonly metrics: SyncMetrics;
   readonly adapters: AdapterCache;
+  /** The cross-channel flows, run as jobs of this engine. */
+  readonly flows: FlowRunner;
   #runner: JobRunner | undefined;
 
   get db(): Db {
@@ -85,6 +88,7 @@ export class SyncEngine {
   constructor(private readonly o: EngineOptions) {
     this.metrics = createSyncMetrics(o.metricsRegistry, o.db);
     this.adapters = new AdapterCache({ ...o, metrics: this.metrics });
+    this.flows = new FlowRunner(this, o.log);
   }
 
   profileFor(channel: string): SyncProfile {
@@ -291,8 +295,13 @@ export class SyncEngine {
         const { operation_id } = payload as { operation_id: string };
         await this.operationTask(operation_id);
       },
+      flow: async (payload, helpers) => {
+        delay('flow', helpers.job.run_at);
+        await this.flows.run((payload as { link_id: string }).link_id);
+      },
       maintenance: async () => {
         await this.ensureSchedules();
+        await this.flows.ensureSchedules();
         await sql`DELETE FROM sync_staging s WHERE s.received_at < now() - interval '7 days'
                   AND NOT EXISTS (SELECT 1 FROM sync_checkpoints c WHERE c.run_id = s.run_id)`.execute(this.o.db);
       },
@@ -332,6 +341,7 @@ export class SyncEngine {
         log.debug({ pages: outcome.pages, records: outcome.records }, 'pull continues in a new job');
       }
       this.metrics.jobDuration.observe({ task: 'pull', outcome: outcome.done ? 'done' : 'continued' }, (performance.now() - started) / 1000);
+      if (outcome.records > 0) await this.flows.afterPull(p.connection_id, p.entity).catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not trigger flows after the pull'));
     } catch (err) {
       const cls = classify(err);
       this.metrics.jobDuration.observe({ task: 'pull', outcome: cls }, (performance.now() - started) / 1000);
@@ -368,6 +378,7 @@ export class SyncEngine {
     if (outcome.state === 'retry') this.metrics.retries.inc({ class: outcome.class, task: 'operation' });
     if (outcome.state === 'failed') this.metrics.deadLetters.inc({ source: 'operation', kind: outcome.kind });
     this.o.log.info({ operation_id: operationId, outcome: outcome.state }, 'operation attempt finished');
+    await this.flows.afterOperation(operationId, outcome).catch((err: unknown) => this.o.log.warn({ operation_id: operationId, err: errorMessage(err) }, 'could not record the operation in its flow'));
   }
 
   async startWorkers(concurrency: number): Promise<void> {
@@ -384,6 +395,7 @@ export class SyncEngine {
       cron: [{ task: 'maintenance', match: '* * * * *', identifier: 'maintenance' }],
     });
     await this.ensureSchedules();
+    await this.flows.ensureSchedules();
   }
 
   async stop(): Promise<void> {
