@@ -133,13 +133,15 @@ describe('what the flows cannot do by themselves', () => {
   });
 
   test('two near-simultaneous sales of the last unit: stock 0 everywhere, the oversell in the exception list', { timeout: 60_000 }, async () => {
-    fx = await flowsFixture();
-    const f = fx;
     // The last unit of SKU-5 in the store.
-    f.store.sim.state.update('inventory', 'SKU-5@default', (l) => {
-      l.quantity = 1;
-      l.reserved = 0;
+    fx = await flowsFixture({
+      prepare: (store) =>
+        void store.state.update('inventory', 'SKU-5@default', (l) => {
+          l.quantity = 1;
+          l.reserved = 0;
+        }),
     });
+    const f = fx;
     await initialPulls(f);
     const profile = await post(f.gw, '/v1/profiles', { name: 'no buffer', rules: { inventory: { buffer: 0 } } });
     await links(f, ['inventory_sync', 'order_import'], profile.id);

@@ -25,6 +25,8 @@ export interface FlowsFixtureOptions {
   settings?: Record<string, unknown>;
   gateway?: GatewayOptions;
   workers?: number | false;
+  /** Changes the upstreams' data before the connections are made (so the first pulls see it). */
+  prepare?(store: ScriptedUpstream, market: ScriptedUpstream): void;
 }
 
 export async function connect(gw: TestGateway, sim: ScriptedUpstream, name: string, settings: Record<string, unknown> = {}): Promise<string> {
@@ -37,6 +39,7 @@ export async function flowsFixture(o: FlowsFixtureOptions = {}): Promise<FlowsFi
   const storeSim = await startScriptedUpstream({ rateLimit: false, decrementStockOnOrder: true, data: { products: 6, inventory: 6 }, ...o.store });
   const marketSim = await startScriptedUpstream({ rateLimit: false, data: { products: 6, inventory: 6 }, ...o.market });
   const gw = await startGateway({ ...o.gateway, adapters: [scriptedShopAdapter, ...(o.gateway?.adapters ?? [])] });
+  o.prepare?.(storeSim, marketSim);
   gw.tdb.pool.on('error', () => undefined);
   gw.tdb.pool.on('connect', (client) => void client.on('error', () => undefined));
   const store = { sim: storeSim, id: await connect(gw, storeSim, 'Store', { rate_per_sec: 200, burst: 200, ...o.settings }) };

@@ -487,6 +487,7 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
     const out: { path: string; message: string }[] = [];
     if (!l.product_type) out.push({ path: 'product_type', message: 'required' });
     if (typeof l.attributes.item_name !== 'string' || !l.attributes.item_name) out.push({ path: 'attributes.item_name', message: 'required' });
+    else if (l.attributes.item_name.length > 200) out.push({ path: 'attributes.item_name', message: 'at most 200 characters' });
     const isParent = l.attributes.parentage_level === 'parent';
     if (!isParent && !l.attributes.externally_assigned_product_identifier && l.attributes.supplier_declared_has_product_identifier_exemption !== true) {
       out.push({ path: 'attributes.externally_assigned_product_identifier', message: 'an identifier or an exemption is required' });
