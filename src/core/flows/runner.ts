@@ -140,6 +140,7 @@ export class FlowRunner {
 
   /** A pull stored records: the links that read them run soon. */
   async afterPull(connectionId: string, entity: Entity): Promise<void> {
+    if (entity === 'orders') await this.replayOrphanShipments(connectionId);
     const links = await linksTouching(this.engine.db, connectionId);
     for (const link of links) {
       const reads = READS[link.flow as FlowType];
@@ -147,6 +148,28 @@ export class FlowRunner {
       const asSource = link.source_connection_id === connectionId && reads.source.includes(entity);
       const asTarget = link.targets.some((t) => t.connection_id === connectionId) && reads.target.includes(entity);
       if (asSource || asTarget) await this.trigger(this.engine.db, link);
+    }
+  }
+
+  /**
+   * Shipments and orders are pulled separately: a shipment read before its order was stored became a
+   * dead letter. Once orders were stored, such shipments are stored again (their order may be there
+   * now), so a fulfillment flow does not wait for the shipment to change upstream.
+   */
+  private async replayOrphanShipments(connectionId: string): Promise<void> {
+    const letters = await this.engine.db
+      .selectFrom('dead_letters')
+      .select(['id', 'tenant_id'])
+      .where('connection_id', '=', connectionId)
+      .where('source', '=', 'pull')
+      .where('entity', '=', 'shipments')
+      .where('state', '=', 'open')
+      .where('reason', 'like', '%is not stored yet%')
+      .where('replay_count', '<', 20)
+      .limit(100)
+      .execute();
+    for (const l of letters) {
+      await this.engine.replayDeadLetter(l.tenant_id, l.id).catch(() => undefined);
     }
   }
 
