@@ -224,3 +224,45 @@ describe('what the flows cannot do by themselves', () => {
     expect(f.store.sim.state.inventory.get('SKU-3@default')!.quantity).toBe(111);
   });
 });
+
+describe('stock changes from the write API', () => {
+  test('a burst of stock changes in the store (REST and GraphQL) reaches the marketplace as its last value, in fewer writes than changes', { timeout: 60_000 }, async () => {
+    fx = await flowsFixture();
+    const f = fx;
+    await initialPulls(f);
+    const profile = await post(f.gw, '/v1/profiles', { name: 'p', rules: { inventory: { buffer: 0, percentage: 50, min: 2 } } });
+    await post(f.gw, '/v1/links', { name: 'stock', flow: 'inventory_sync', source_connection_id: f.store.id, targets: [{ connection_id: f.market.id }], profile_id: profile.id, options: { debounce_ms: 2000 } });
+    // 111 available, half of it offered.
+    await waitForStock(f.market.sim, 'SKU-3', 55);
+    const before = f.market.sim.state.effectLog.filter((e) => e.target === 'inventory/SKU-3@default').length;
+    for (const [i, available] of [40, 30, 20].entries()) {
+      const res = await f.gw.call('/v1/inventory/SKU-3', { method: 'PUT', headers: { 'idempotency-key': `stock-${i}` }, body: JSON.stringify({ connection_id: f.store.id, available }) });
+      expect([200, 202], await res.clone().text()).toContain(res.status);
+    }
+    for (const [i, available] of [12, 9].entries()) {
+      const res = await json(
+        f.gw.call('/graphql', {
+          method: 'POST',
+          body: JSON.stringify({
+            query: 'mutation($sku: String!, $c: ID!, $n: Int!, $k: String) { setInventory(sku: $sku, connection_id: $c, available: $n, idempotency_key: $k) { id kind state } }',
+            variables: { sku: 'SKU-3', c: f.store.id, n: available, k: `gql-stock-${i}` },
+          }),
+        }),
+      );
+      expect(res.errors).toBeUndefined();
+      expect(res.data.setInventory.kind).toBe('inventory.set');
+    }
+    // 9 available, half is 4 (rounded down), at least 2: 4 on the marketplace.
+    await waitForStock(f.market.sim, 'SKU-3', 4);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(f.market.sim.state.inventory.get('SKU-3@default')!.quantity).toBe(4);
+    const writes = f.market.sim.state.effectLog.filter((e) => e.target === 'inventory/SKU-3@default').length - before;
+    expect(writes).toBeGreaterThanOrEqual(1);
+    expect(writes).toBeLessThan(5);
+    // Below the minimum, 0 is offered: 3 available, half is 1, under min 2.
+    await f.gw.call('/v1/inventory/SKU-3', { method: 'PUT', headers: { 'idempotency-key': 'stock-low' }, body: JSON.stringify({ connection_id: f.store.id, available: 3 }) });
+    await waitForStock(f.market.sim, 'SKU-3', 0);
+    expect(f.store.sim.state.duplicateEffects()).toEqual([]);
+    expect(f.market.sim.state.duplicateEffects()).toEqual([]);
+  });
+});
