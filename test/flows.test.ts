@@ -266,3 +266,38 @@ describe('stock changes from the write API', () => {
     expect(f.market.sim.state.duplicateEffects()).toEqual([]);
   });
 });
+
+describe('marketplace-fulfilled stock and orders', () => {
+  test('stock the marketplace holds is never overwritten; its orders are imported without touching store stock when the link asks', { timeout: 60_000 }, async () => {
+    fx = await flowsFixture({
+      prepare: (_store, market) => void market.state.update('inventory', 'SKU-1@default', (l) => {
+        l.fulfillment = 'marketplace';
+        l.quantity = 500;
+      }),
+    });
+    const f = fx;
+    await initialPulls(f);
+    const profile = await post(f.gw, '/v1/profiles', profileBody);
+    await post(f.gw, '/v1/links', { name: 'stock', flow: 'inventory_sync', source_connection_id: f.store.id, targets: [{ connection_id: f.market.id }], profile_id: profile.id, options: { debounce_ms: 100 } });
+    await post(f.gw, '/v1/links', {
+      name: 'orders',
+      flow: 'order_import',
+      source_connection_id: f.market.id,
+      targets: [{ connection_id: f.store.id }],
+      profile_id: profile.id,
+      options: { debounce_ms: 100, marketplace_fulfilled: 'import_without_stock', import_orders_placed_after: new Date(Date.now() - 60_000).toISOString() },
+    });
+    await waitForStock(f.market.sim, 'SKU-3', 110);
+    const storeStock = f.store.sim.state.inventory.get('SKU-1@default')!.quantity;
+    const sale = sell(f.market.sim, [{ sku: 'SKU-1', qty: 2, price: '15.00' }], { fulfillment: 'marketplace' });
+    await sync(f.gw, f.market.id, ['orders']);
+    const [imported] = await waitFor('the marketplace-fulfilled order in the store', () => (ordersNumbered(f.store.sim, sale.number).length ? ordersNumbered(f.store.sim, sale.number) : undefined));
+    expect(imported!.fulfillment).toBe('marketplace');
+    await sync(f.gw, f.store.id, ['inventory']);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(f.store.sim.state.inventory.get('SKU-1@default')!.quantity).toBe(storeStock);
+    expect(f.market.sim.state.inventory.get('SKU-1@default')!.quantity).toBe(500);
+    expect(f.market.sim.state.effectLog.filter((e) => e.target === 'inventory/SKU-1@default')).toEqual([]);
+    expect(await exceptions(f.gw, 'state=open')).toEqual([]);
+  });
+});

@@ -183,8 +183,16 @@ export class FlowRunner {
     await db.transaction().execute(async (trx) => {
       for (const id of await recordOutcome(trx, op, outcome)) touched.add(id);
     });
-    if (outcome.state === 'succeeded' && !NO_REFRESH_PREFIXES.some((p) => op.idempotency_key.startsWith(p))) {
-      const entities = REFRESH[op.kind] ?? [];
+    const touching = await linksTouching(db, op.connection_id);
+    if (outcome.state === 'succeeded' && touching.length && !NO_REFRESH_PREFIXES.some((p) => op.idempotency_key.startsWith(p))) {
+      // Read back only what a link reads from this connection: without links a write costs no pull.
+      const wanted = new Set<Entity>();
+      for (const l of touching) {
+        const reads = READS[l.flow as FlowType];
+        if (!reads) continue;
+        for (const e of l.source_connection_id === op.connection_id ? reads.source : reads.target) wanted.add(e);
+      }
+      const entities = (REFRESH[op.kind] ?? []).filter((e) => wanted.has(e));
       const live = await this.engine.adapters.get(op.tenant_id, op.connection_id).catch(() => null);
       const caps = live?.factory.manifest.capabilities ?? [];
       if (live?.connection.status === 'active') {
@@ -196,7 +204,7 @@ export class FlowRunner {
       if (link && link.status === 'enabled') await this.trigger(db, link);
     }
     // Links publishing to this connection may hold values back while a write is in flight.
-    for (const link of await linksTouching(db, op.connection_id)) if (link.flow === 'inventory_sync' || link.flow === 'price_sync') await this.trigger(db, link);
+    for (const link of touching) if (link.flow === 'inventory_sync' || link.flow === 'price_sync') await this.trigger(db, link);
   }
 }
 
