@@ -75,7 +75,7 @@ describe('/openapi.json and /docs', () => {
       [
         '/v1/categories', '/v1/categories/{id}', '/v1/channels', '/v1/connections', '/v1/connections/{id}', '/v1/customers', '/v1/customers/{id}',
         '/v1/inventory', '/v1/orders', '/v1/orders/{id}', '/v1/products', '/v1/products/{id}', '/v1/shipments', '/v1/shipments/{id}',
-        '/v1/connections/{id}/sync', '/v1/connections/{id}/status', '/v1/connections/{id}/operations', '/v1/operations', '/v1/operations/{id}',
+        '/v1/connections/{id}/sync', '/v1/connections/{id}/notifications', '/v1/connections/{id}/status', '/v1/connections/{id}/operations', '/v1/operations', '/v1/operations/{id}',
         '/v1/dead-letters', '/v1/dead-letters/{id}/replay',
         '/v1/profiles', '/v1/profiles/{id}', '/v1/links', '/v1/links/{id}', '/v1/links/{id}/run', '/v1/exceptions', '/v1/exceptions/{id}/resolve',
         '/v1/listings', '/v1/inventory/{sku}', '/v1/orders/{id}/shipments', '/v1/products/{id}/variants/{variantId}',

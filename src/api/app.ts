@@ -7,6 +7,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import type { MiddlewareHandler } from 'hono';
 import { ulid } from '../core/ids.ts';
 import { mountGraphql } from '../graphql/index.ts';
+import { mountApi2Cart } from './api2cart/router.ts';
 import { KeyCache, requireApiKey } from './auth.ts';
 import type { AppEnv } from './context.ts';
 import type { ApiDeps } from './deps.ts';
@@ -15,6 +16,7 @@ import { onError, problemResponse, validationHook } from './problem.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { connectionRoutes } from './routes/connections.ts';
 import { flowRoutes } from './routes/flows.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { writeRoutes } from './routes/writes.ts';
@@ -99,7 +101,9 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): OpenAPIHono<
   syncRoutes(app, deps.engine);
   flowRoutes(app, deps);
   writeRoutes(app, deps);
+  notificationRoutes(app, deps.engine);
   mountGraphql(app, deps);
+  mountApi2Cart(app, deps, { keyCache });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

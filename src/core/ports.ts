@@ -262,6 +262,17 @@ export interface ChannelAdapter {
   validateListing?(input: ListingInput): Promise<ItemIssue[]>;
   /** Finds catalog items by identifier, to match a product to an existing marketplace item. */
   lookupCatalog?(identifier: { type: 'EAN' | 'UPC' | 'GTIN' | 'ISBN' | 'ASIN' | 'JAN'; value: string }, marketplaceId?: string | null): Promise<CatalogMatch[]>;
+  /** Reads a push notification from the upstream (as its forwarder posts it); null when it is not one this connection acts on. */
+  parseNotification?(body: unknown): ParsedNotification | null;
+}
+
+/**
+ * What a notification asks for: the records to read again, and the key that makes a redelivery a no-op.
+ * @example { dedupeKey: '8d9f…', fetch: [{ entity: 'orders', externalId: '902-3159896-1390916' }] }
+ */
+export interface ParsedNotification {
+  dedupeKey: string;
+  fetch: { entity: Entity; externalId: string }[];
 }
 
 /** How a channel wants to be pulled. */

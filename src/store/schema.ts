@@ -196,6 +196,7 @@ export interface Database {
   flow_cancellations: FlowCancellationsTable;
   flow_listings: FlowListingsTable;
   flow_exceptions: FlowExceptionsTable;
+  notifications: NotificationsTable;
 }
 
 
@@ -374,4 +375,12 @@ export interface FlowExceptionsTable {
   resolution: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+export interface NotificationsTable {
+  tenant_id: string;
+  connection_id: string;
+  dedupe_key: string;
+  targets: Json<{ entity: string; externalId: string }[]>;
+  received_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -19,6 +19,7 @@ import { AdapterCache, withInlineThrottleWaits } from './adapters.ts';
 import { createSyncMetrics, type SyncMetrics } from './metrics.ts';
 import { enqueueOperation, executeOperation, resumePausedOperations, submitOperation, type SubmitOperation } from './operations.ts';
 import { recordPullFailure, runPull, type PullJob } from './pull.ts';
+import { FETCH_TASK, ingestNotification, pruneNotifications, runFetch, type FetchJobPayload, type NotificationOutcome } from './notifications.ts';
 import { replayPulledRecord } from './replay.ts';
 import { backoffMs, classify, errorMessage, retryAfterOf } from './retry.ts';
 
@@ -299,9 +300,13 @@ export class SyncEngine {
         delay('flow', helpers.job.run_at);
         await this.flows.run((payload as { link_id: string }).link_id);
       },
+      [FETCH_TASK]: async (payload) => {
+        await this.fetchTask(payload as FetchJobPayload);
+      },
       maintenance: async () => {
         await this.ensureSchedules();
         await this.flows.ensureSchedules();
+        await pruneNotifications(this.o.db);
         await sql`DELETE FROM sync_staging s WHERE s.received_at < now() - interval '7 days'
                   AND NOT EXISTS (SELECT 1 FROM sync_checkpoints c WHERE c.run_id = s.run_id)`.execute(this.o.db);
       },
@@ -359,6 +364,36 @@ export class SyncEngine {
       const runAt = cls === 'transient' ? new Date(Date.now() + backoffMs(failures, 1_000, 5 * 60_000)) : await nextRegular();
       log.warn({ err: errorMessage(err), retry_class: cls, failures, retry_at: runAt.toISOString() }, 'pull failed');
       await this.schedulePull(this.o.db, p.tenant_id, p.connection_id, p.entity, { runAt, replace: true, full: job.full });
+    }
+  }
+
+  /** POST /v1/connections/{id}/notifications: one upstream notification, deduplicated, fetches queued. */
+  async ingestNotification(tenantId: string, connectionId: string, body: unknown): Promise<NotificationOutcome> {
+    const live = await this.adapters.get(tenantId, connectionId);
+    return ingestNotification(this.o.db, live.adapter, tenantId, connectionId, body);
+  }
+
+  private async fetchTask(p: FetchJobPayload): Promise<void> {
+    let connection: Connection;
+    try {
+      connection = await getConnection(this.o.db, p.tenant_id, p.connection_id);
+    } catch {
+      return; // deleted
+    }
+    if (connection.status !== 'active') return;
+    try {
+      const live = await this.adapters.get(p.tenant_id, p.connection_id);
+      const outcome = await runFetch(this.o.db, live.adapter, { tenantId: p.tenant_id, connectionId: p.connection_id, channel: connection.channel, entity: p.entity }, p.external_id);
+      this.o.log.info({ tenant_id: p.tenant_id, connection_id: p.connection_id, entity: p.entity, external_id: p.external_id, outcome }, 'notification fetch finished');
+    } catch (err) {
+      const cls = classify(err);
+      if (cls === 'auth') return void (await this.markNeedsReauth(p.tenant_id, p.connection_id, errorMessage(err)));
+      if (cls === 'throttled') {
+        await enqueueJob(this.o.db, FETCH_TASK, { ...p }, { key: `fetch:${p.connection_id}:${p.entity}:${p.external_id}`, runAt: new Date(Date.now() + retryAfterOf(err)), maxAttempts: 10 });
+        return;
+      }
+      if (cls === 'transient') throw err; // the job library retries with its backoff
+      this.o.log.warn({ connection_id: p.connection_id, entity: p.entity, external_id: p.external_id, err: errorMessage(err) }, 'notification fetch failed');
     }
   }
 

@@ -1,0 +1,115 @@
+// Product Type Definitions 2020-09-01: the JSON Schema (draft 2019-09) of a product type, fetched once
+// per checksum, and used to check a listing's attributes before anything is sent.
+import { Ajv2019, type ErrorObject, type ValidateFunction } from 'ajv/dist/2019.js';
+import * as ajvFormats from 'ajv-formats';
+import { z } from 'zod';
+import { AppError } from '../../core/errors.ts';
+import type { ItemIssue, ListingInput } from '../../core/ports.ts';
+import type { SpApiClient } from './client.ts';
+
+const Definition = z.object({
+  productType: z.string(),
+  productTypeVersion: z.object({ version: z.string() }).passthrough().nullish(),
+  schema: z.object({ link: z.object({ resource: z.string().min(1), verb: z.string().nullish() }), checksum: z.string().min(1) }),
+});
+
+/** Compiled validators by schema checksum, shared by every connection of the process. */
+const compiled = new Map<string, ValidateFunction>();
+/** How long a (product type, marketplace) keeps the checksum it was last given before asking again. */
+const DEFINITION_TTL_MS = 60 * 60 * 1000;
+
+type FormatsPlugin = (ajv: Ajv2019) => unknown;
+const addFormats = ((ajvFormats as unknown as { default?: FormatsPlugin }).default ?? (ajvFormats as unknown as FormatsPlugin)) as FormatsPlugin;
+
+export function compileProductTypeSchema(schema: Record<string, unknown>): ValidateFunction {
+  // Amazon's meta-schema and its custom keywords (selectors, editable, hidden, enumNames…) are not
+  // validation keywords: strict off ignores them, and the schema is not checked against its $schema.
+  const { $schema: _meta, ...body } = schema;
+  const ajv = new Ajv2019({ strict: false, allErrors: true, validateSchema: false });
+  addFormats(ajv);
+  return ajv.compile(body);
+}
+
+/** The attribute an error is about: the first segment of its path, or the missing property at the root. */
+export function attributeOf(e: ErrorObject): string | null {
+  const first = e.instancePath.split('/')[1];
+  if (first) return decodeURIComponent(first.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const missing = (e.params as { missingProperty?: unknown }).missingProperty;
+  return typeof missing === 'string' ? missing : null;
+}
+
+export function schemaIssues(sku: string, errors: ErrorObject[] | null | undefined): ItemIssue[] {
+  const seen = new Set<string>();
+  const out: ItemIssue[] = [];
+  for (const e of errors ?? []) {
+    // anyOf/oneOf/if branches repeat what their leaves say.
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'if') continue;
+    const attribute = attributeOf(e);
+    const where = `${attribute ?? '(listing)'}${e.instancePath.split('/').slice(2).length ? ` at ${e.instancePath}` : ''}`;
+    const message = e.keyword === 'required' && !e.instancePath ? `${attribute} is required by the product type` : `${where}: ${e.message ?? e.keyword}`;
+    if (seen.has(message)) continue;
+    seen.add(message);
+    out.push({ sku, code: `SCHEMA_${e.keyword.toUpperCase()}`, message, severity: 'error', attribute });
+  }
+  return out;
+}
+
+export class ProductTypes {
+  readonly #checksums = new Map<string, { checksum: string; at: number }>();
+
+  constructor(
+    private readonly client: SpApiClient,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async validator(productType: string, marketplaceId: string, requirements: 'LISTING' | 'LISTING_OFFER_ONLY'): Promise<ValidateFunction> {
+    const key = `${productType}\n${marketplaceId}\n${requirements}`;
+    const known = this.#checksums.get(key);
+    if (known && this.now() - known.at < DEFINITION_TTL_MS) {
+      const hit = compiled.get(known.checksum);
+      if (hit) return hit;
+    }
+    const s = this.client.ctx.settings;
+    const res = await this.client.call({
+      op: 'getDefinitionsProductType',
+      method: 'GET',
+      path: `/definitions/2020-09-01/productTypes/${encodeURIComponent(productType)}`,
+      query: { marketplaceIds: [marketplaceId], sellerId: s.seller_id, requirements, requirementsEnforced: 'ENFORCED', locale: 'DEFAULT' },
+    });
+    const def = Definition.safeParse(res);
+    if (!def.success) throw new AppError('upstream_unavailable', `amazon getDefinitionsProductType ${productType} answered an unexpected body`);
+    const checksum = def.data.schema.checksum;
+    this.#checksums.set(key, { checksum, at: this.now() });
+    let validate = compiled.get(checksum);
+    if (!validate) {
+      const bytes = await this.client.transfer('downloadDocument', def.data.schema.link.resource, { method: 'GET' });
+      let schema: unknown;
+      try {
+        schema = JSON.parse(new TextDecoder().decode(bytes));
+      } catch (err) {
+        throw new AppError('upstream_unavailable', `amazon product type schema of ${productType} is not JSON`, { cause: err });
+      }
+      if (typeof schema !== 'object' || schema === null) throw new AppError('upstream_unavailable', `amazon product type schema of ${productType} is not an object`);
+      try {
+        validate = compileProductTypeSchema(schema as Record<string, unknown>);
+      } catch (err) {
+        throw new AppError('upstream_unavailable', `amazon product type schema of ${productType} does not compile: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      }
+      compiled.set(checksum, validate);
+    }
+    return validate;
+  }
+
+  /** The listing's problems against its product type; empty when it may be sent. */
+  async validate(input: ListingInput, defaultMarketplace: string): Promise<ItemIssue[]> {
+    try {
+      const validate = await this.validator(input.product_type, input.marketplace_id ?? defaultMarketplace, input.offer_only ? 'LISTING_OFFER_ONLY' : 'LISTING');
+      return validate(input.attributes) ? [] : schemaIssues(input.sku, validate.errors);
+    } catch (err) {
+      if (err instanceof AppError && err.kind === 'not_found') {
+        return [{ sku: input.sku, code: 'PRODUCT_TYPE', message: `amazon has no product type ${input.product_type}`, severity: 'error', attribute: null }];
+      }
+      throw err;
+    }
+  }
+}
