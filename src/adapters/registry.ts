@@ -2,6 +2,7 @@
 // its folder under src/adapters/<channel>/.
 import { CAPABILITIES, type AdapterFactory } from '../core/ports.ts';
 import { amazonAdapter } from './amazon/index.ts';
+import { magentoAdapter } from './magento/index.ts';
 
 export class AdapterRegistry {
   readonly #factories = new Map<string, AdapterFactory>();
@@ -33,7 +34,7 @@ export class AdapterRegistry {
 
 /** The channels shipped with Switchyard. */
 export function defaultRegistry(): AdapterRegistry {
-  return new AdapterRegistry([amazonAdapter]);
+  return new AdapterRegistry([amazonAdapter, magentoAdapter]);
 }
 
 /**
