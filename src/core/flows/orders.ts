@@ -17,9 +17,11 @@ type IdKey = 'ean' | 'upc' | 'gtin' | 'isbn' | 'asin';
 async function resolveSku(ctx: FlowContext, target: string, sku: string): Promise<{ sku: string } | { reason: string }> {
   const { db } = ctx;
   const exists = async (s: string) => !!(await db.selectFrom('product_variants').select('id').where('connection_id', '=', target).where('sku', '=', s).executeTakeFirst());
-  if (await exists(sku)) return { sku };
+  // The merchant's own SKU map first (it says what the SKU is, even where the store has the same SKU
+  // for something else), then the same SKU, then an identifier match.
   const mapped = ctx.rules.identifiers.sku_map[sku];
   if (mapped && (await exists(mapped))) return { sku: mapped };
+  if (await exists(sku)) return { sku };
   // The marketplace's own item for this SKU, and its identifiers.
   const own = await db
     .selectFrom('product_variants as v')
