@@ -77,7 +77,7 @@ async function failure(p: Promise<unknown>): Promise<AppError> {
 describe('registration and connection test', () => {
   test('the default export is a list of factories the registry accepts, with the declared capabilities', () => {
     const registry = new AdapterRegistry(extraAdapters);
-    expect(registry.channels()).toEqual(['scripted_http']);
+    expect(registry.channels()).toEqual(['scripted_http', 'scripted_shop']);
     expect(registry.get('scripted_http')!.manifest.capabilities).toEqual(
       expect.arrayContaining(['orders.read', 'products.read', 'inventory.read', 'inventory.write', 'shipments.write', 'orders.write', 'products.write', 'orders.cancel']),
     );

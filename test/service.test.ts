@@ -79,6 +79,8 @@ describe('/openapi.json and /docs', () => {
         '/v1/dead-letters', '/v1/dead-letters/{id}/replay',
         '/v1/events', '/v1/events/{id}', '/v1/event-types', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/webhooks/{id}/deliveries',
         '/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+        '/v1/profiles', '/v1/profiles/{id}', '/v1/links', '/v1/links/{id}', '/v1/links/{id}/run', '/v1/exceptions', '/v1/exceptions/{id}/resolve',
+        '/v1/listings', '/v1/inventory/{sku}', '/v1/orders/{id}/shipments', '/v1/products/{id}/variants/{variantId}',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/connections/{id}']).sort()).toEqual(['delete', 'get', 'patch']);

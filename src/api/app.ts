@@ -15,11 +15,13 @@ import { createMetrics, type HttpMetrics } from './metrics.ts';
 import { onError, problemResponse, validationHook } from './problem.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { connectionRoutes } from './routes/connections.ts';
+import { flowRoutes } from './routes/flows.ts';
 import { notificationRoutes } from './routes/notifications.ts';
 import { orderRoutes } from './routes/orders.ts';
 import { syncRoutes } from './routes/sync.ts';
 import { eventRoutes } from './routes/events.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { writeRoutes } from './routes/writes.ts';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -101,6 +103,8 @@ export function createApp(deps: ApiDeps, options: AppOptions = {}): OpenAPIHono<
   syncRoutes(app, deps.engine);
   eventRoutes(app, deps);
   webhookRoutes(app, deps);
+  flowRoutes(app, deps);
+  writeRoutes(app, deps);
   notificationRoutes(app, deps.engine);
   mountGraphql(app, deps);
   mountApi2Cart(app, deps, { keyCache });

@@ -21,6 +21,9 @@ export const ID_PREFIXES = {
   event: 'evt',
   webhook: 'whk',
   webhookDelivery: 'whd',
+  link: 'lnk',
+  profile: 'prf',
+  flowException: 'exc',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

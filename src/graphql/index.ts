@@ -8,6 +8,7 @@ import type { GraphqlContext, GraphqlServerContext, GraphqlUserContext } from '.
 import { maskError, yogaLogger } from './errors.ts';
 import { DEFAULT_LIMITS, useQueryLimits, type QueryLimits } from './limits.ts';
 import { createLoaders } from './loaders.ts';
+import { mutationResolvers, mutationTypeDefs } from './mutations.ts';
 import { createResolvers } from './resolvers.ts';
 import { typeDefs } from './schema.ts';
 
@@ -36,8 +37,11 @@ export interface GraphqlOptions {
 
 export type GraphqlServer = YogaServerInstance<GraphqlServerContext, GraphqlUserContext>;
 
-export function createGraphqlServer(deps: Pick<ApiDeps, 'db' | 'log'>, options: GraphqlOptions = {}): GraphqlServer {
-  const schema = createSchema<GraphqlContext>({ typeDefs, resolvers: createResolvers(deps.db) });
+export function createGraphqlServer(deps: Pick<ApiDeps, 'db' | 'log'> & Partial<Pick<ApiDeps, 'engine'>>, options: GraphqlOptions = {}): GraphqlServer {
+  // The writes need the sync engine; a read-only server (tests of the read side) has no mutations.
+  const schema = deps.engine
+    ? createSchema<GraphqlContext>({ typeDefs: [typeDefs, mutationTypeDefs], resolvers: [createResolvers(deps.db), mutationResolvers(deps.engine)] })
+    : createSchema<GraphqlContext>({ typeDefs, resolvers: createResolvers(deps.db) });
   return createYoga<GraphqlServerContext, GraphqlUserContext>({
     schema,
     graphqlEndpoint: GRAPHQL_PATH,

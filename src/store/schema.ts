@@ -192,6 +192,14 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_dispatch: WebhookDispatchTable;
+  flow_profiles: FlowProfilesTable;
+  flow_links: FlowLinksTable;
+  flow_published: FlowPublishedTable;
+  flow_order_imports: FlowOrderImportsTable;
+  flow_shipment_confirmations: FlowShipmentConfirmationsTable;
+  flow_cancellations: FlowCancellationsTable;
+  flow_listings: FlowListingsTable;
+  flow_exceptions: FlowExceptionsTable;
   notifications: NotificationsTable;
 }
 
@@ -342,4 +350,106 @@ export interface NotificationsTable {
   dedupe_key: string;
   targets: Json<{ entity: string; externalId: string }[]>;
   received_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+// ---- Flows (migration 0005) ----
+
+export interface FlowProfilesTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  rules: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface FlowLinksTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  flow: string;
+  source_connection_id: string;
+  targets: Json<{ connection_id: string; marketplace_ids: string[] }[]>;
+  profile_id: string | null;
+  options: Json<Record<string, unknown>>;
+  interval_sec: number;
+  status: string;
+  last_run_at: Timestamp | null;
+  last_error: string | null;
+  runs: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface FlowPublishedTable {
+  link_id: string;
+  target_connection_id: string;
+  marketplace_id: string;
+  sku: string;
+  value: string;
+  seq: number;
+  operation_id: string | null;
+  updated_at: Timestamp;
+}
+
+export interface FlowOrderImportsTable {
+  link_id: string;
+  tenant_id: string;
+  source_order_id: string;
+  target_connection_id: string;
+  state: string;
+  operation_id: string | null;
+  target_external_id: string | null;
+  stock_touched: boolean;
+  line_map: Json<{ source_line_external_id: string; source_sku: string; target_sku: string }[]>;
+  canceled_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface FlowShipmentConfirmationsTable {
+  link_id: string;
+  shipment_id: string;
+  target_connection_id: string;
+  marketplace_order_id: string;
+  state: string;
+  operation_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface FlowCancellationsTable {
+  link_id: string;
+  order_id: string;
+  state: string;
+  operation_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface FlowListingsTable {
+  link_id: string;
+  tenant_id: string;
+  target_connection_id: string;
+  marketplace_id: string;
+  sku: string;
+  product_id: string;
+  content_hash: string;
+  state: string;
+  issues: Json<unknown[]>;
+  operation_id: string | null;
+  updated_at: Timestamp;
+}
+
+export interface FlowExceptionsTable {
+  id: string;
+  tenant_id: string;
+  link_id: string | null;
+  kind: string;
+  subject: string;
+  reason: string;
+  details: Json<Record<string, unknown>>;
+  state: string;
+  resolution: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }

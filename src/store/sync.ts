@@ -122,7 +122,18 @@ export async function getDeadLetter(db: Db, tenantId: string, id: string): Promi
 // ---------------------------------------------------------------------------------------------------
 // Operations
 
-export const OPERATION_KINDS = ['inventory.set', 'product.update', 'price.update', 'order.create', 'shipment.create', 'order.cancel'] as const;
+export const OPERATION_KINDS = [
+  'inventory.set',
+  'product.update',
+  'price.update',
+  'order.create',
+  'shipment.create',
+  'order.cancel',
+  'inventory.set_bulk',
+  'price.update_bulk',
+  'listings.publish',
+  'order.comment',
+] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 /** pending: waiting to run; running: an attempt is under way; paused: the connection needs re-auth. */

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, type FieldError } from '../../src/core/errors.ts';
-import type { InventoryLevelInput, OrderInput, OrderStatus, ProductInput } from '../../src/core/model/index.ts';
+import type { InventoryLevelInput, OrderInput, OrderStatus, ProductInput, ShipmentInput } from '../../src/core/model/index.ts';
 import { assertUpstreamUrl } from '../../src/core/net.ts';
 import type {
   AdapterContext,
@@ -21,6 +21,10 @@ import type {
   RateSpec,
   RawRecord,
   SetStockInput,
+  UpdatePriceInput,
+  BulkResult,
+  ListingInput,
+  ItemIssue,
   UpdateProductInput,
   WriteContext,
   WriteResult,
@@ -58,7 +62,11 @@ export type ScriptedOperation =
   | 'shipments.create'
   | 'products.update'
   | 'orders.create'
-  | 'orders.cancel';
+  | 'orders.cancel'
+  | 'inventory.get'
+  | 'inventory.bulk'
+  | 'listings.put'
+  | 'listings.bulk';
 
 // ---- What the adapter reads from the upstream (checked here, never trusted) ----
 
@@ -120,6 +128,10 @@ const UpOrder = z.object({
   placed_at: Iso.nullish(),
   created_at: Iso,
   updated_at: Iso,
+  fulfillment: z.enum(['merchant', 'marketplace']).nullish(),
+  shipments: z
+    .array(z.object({ id: z.string().min(1), items: z.array(z.object({ item_id: z.string().nullish(), sku: z.string().min(1), qty: z.number().int().min(1) })), carrier: z.string().nullish(), tracking_number: z.string().nullish(), created_at: Iso }))
+    .default([]),
 });
 const UpProduct = z.object({
   sku: z.string().min(1).max(255),
@@ -139,6 +151,7 @@ const UpLevel = z.object({
   location: z.string().min(1).max(255),
   quantity: z.number().int(),
   reserved: z.number().int().min(0),
+  fulfillment: z.enum(['merchant', 'marketplace']).nullish(),
   updated_at: Iso,
 });
 const ListEnvelope = z.object({ items: z.array(z.unknown()), next_page_token: z.string().min(1).nullable(), total: z.number().int().min(0) });
@@ -178,7 +191,7 @@ function toOrder(record: RawRecord): OrderInput {
     marketplace_id: null,
     status: UP_STATUS[o.status]!,
     channel_status: o.status,
-    fulfillment_channel: 'merchant',
+    fulfillment_channel: o.fulfillment ?? 'merchant',
     currency: c,
     totals: { subtotal: money(o.subtotal, c), shipping: money(o.shipping_amount, c), tax: money(o.tax_amount, c), discount: money(o.discount_amount, c), total: money(o.grand_total, c) },
     billing_address: address(o.billing_address),
@@ -228,7 +241,7 @@ function toProduct(record: RawRecord): ProductInput {
 
 function toLevel(record: RawRecord): InventoryLevelInput {
   const l = readOrThrow(UpLevel, 'inventory', record);
-  return { sku: l.sku, location_id: l.location, fulfillment_channel: 'merchant', on_hand: l.quantity, reserved: l.reserved, available: l.quantity - l.reserved, updated_at: l.updated_at };
+  return { sku: l.sku, location_id: l.location, fulfillment_channel: l.fulfillment ?? 'merchant', on_hand: l.quantity, reserved: l.reserved, available: l.quantity - l.reserved, updated_at: l.updated_at };
 }
 
 // ---- HTTP ----
@@ -385,7 +398,41 @@ function rawRecord(entity: Entity, op: ScriptedOperation, item: unknown): RawRec
   return { external_id: `${k.sku}@${k.location}`, updated_at: k.updated_at ?? null, payload: item };
 }
 
-function createAdapter(ctx: AdapterContext<ScriptedHttpSettings, ScriptedHttpCredentials>): ChannelAdapter {
+/** The shipments inside an order record, one raw record each (external id: the shipment's id). */
+function shipmentsOf(item: unknown): RawRecord[] {
+  const o = UpOrder.safeParse(item);
+  if (!o.success) return [];
+  return o.data.shipments.map((s) => ({ external_id: s.id, updated_at: s.created_at, payload: { ...s, order_id: o.data.id } }));
+}
+
+const UpShipment = z.object({
+  id: z.string().min(1),
+  order_id: z.string().min(1),
+  items: z.array(z.object({ item_id: z.string().nullish(), sku: z.string().min(1), qty: z.number().int().min(1) })),
+  carrier: z.string().nullish(),
+  tracking_number: z.string().nullish(),
+  created_at: Iso,
+});
+
+function toShipment(record: RawRecord): ShipmentInput {
+  const s = readOrThrow(UpShipment, 'shipments', record);
+  return {
+    external_id: s.id,
+    order_external_id: s.order_id,
+    lines: s.items.map((i) => ({ external_line_id: i.item_id ?? null, sku: i.sku, quantity: i.qty })),
+    carrier: s.carrier ?? null,
+    service: null,
+    tracking_number: s.tracking_number ?? null,
+    tracking_url: null,
+    shipped_at: s.created_at,
+    created_at: s.created_at,
+    updated_at: s.created_at,
+  };
+}
+
+const BulkAnswer = z.object({ accepted: z.array(z.string()), issues: z.array(z.object({ sku: z.string(), code: z.string(), message: z.string(), attribute: z.string().nullish() })), feed_id: z.string().nullish() });
+
+function createAdapter(ctx: AdapterContext<ScriptedHttpSettings, ScriptedHttpCredentials>, extended = false): ChannelAdapter {
   const client = new ScriptedHttpClient(ctx);
   const seg = encodeURIComponent;
 
@@ -424,6 +471,7 @@ function createAdapter(ctx: AdapterContext<ScriptedHttpSettings, ScriptedHttpCre
         tax_amount: input.totals.tax.amount,
         discount_amount: input.totals.discount.amount,
         placed_at: input.placed_at ?? null,
+        ...(extended ? { fulfillment: input.fulfillment_channel } : {}),
       };
       const out = parsed(Written, 'orders.create', await client.call({ op: 'orders.create', method: 'POST', path: '/orders', body, idempotencyKey: w.idempotencyKey }));
       return { external_id: out.id, data: { number: out.number ?? input.order_number } };
@@ -451,6 +499,48 @@ function createAdapter(ctx: AdapterContext<ScriptedHttpSettings, ScriptedHttpCre
     },
   };
 
+  // The scripted_shop channel: the same platform with prices, bulk stock, listings and single reads.
+  const more = {
+    async updatePrice(input: UpdatePriceInput, w: WriteContext): Promise<WriteResult> {
+      await client.call({ op: 'products.update', method: 'PATCH', path: `/products/${seg(input.sku)}`, body: { price: input.price.amount }, idempotencyKey: w.idempotencyKey });
+      return { external_id: input.sku };
+    },
+    async updatePriceBulk(inputs: UpdatePriceInput[], w: WriteContext): Promise<BulkResult> {
+      const out: BulkResult = { accepted: [], issues: [] };
+      for (const [i, input] of inputs.entries()) {
+        try {
+          await more.updatePrice(input, { idempotencyKey: `${w.idempotencyKey}:${i}` });
+          out.accepted.push(input.sku);
+        } catch (err) {
+          if (err instanceof AppError && (err.kind === 'validation' || err.kind === 'not_found')) out.issues.push({ sku: input.sku, code: err.kind, message: err.message, severity: 'error' });
+          else throw err;
+        }
+      }
+      return out;
+    },
+    async setStockBulk(inputs: SetStockInput[], w: WriteContext): Promise<BulkResult> {
+      const body = { items: inputs.map((i) => ({ sku: i.sku, quantity: i.quantity, location: i.location_id ?? 'default' })) };
+      const out = parsed(BulkAnswer, 'inventory.bulk', await client.call({ op: 'inventory.bulk', method: 'POST', path: '/inventory/bulk', body, idempotencyKey: w.idempotencyKey }));
+      return { accepted: out.accepted, issues: out.issues.map((i) => ({ sku: i.sku, code: i.code, message: i.message, severity: 'error' as const })) };
+    },
+    async publishListings(inputs: ListingInput[], w: WriteContext): Promise<BulkResult> {
+      if (inputs.length === 1) {
+        const l = inputs[0]!;
+        try {
+          await client.call({ op: 'listings.put', method: 'PUT', path: `/listings/${seg(l.sku)}`, body: { product_type: l.product_type, attributes: l.attributes, marketplace_id: l.marketplace_id ?? null }, idempotencyKey: w.idempotencyKey });
+          return { accepted: [l.sku], issues: [] };
+        } catch (err) {
+          if (!(err instanceof AppError) || err.kind !== 'validation') throw err;
+          const details = err.errors ?? [];
+          return { accepted: [], issues: (details.length ? details : [{ path: '', message: err.message }]).map((d) => ({ sku: l.sku, code: 'validation_failed', message: d.message, severity: 'error' as const, attribute: d.path.replace(/^attributes\./, '') || null })) };
+        }
+      }
+      const body = { items: inputs.map((l) => ({ sku: l.sku, product_type: l.product_type, attributes: l.attributes, marketplace_id: l.marketplace_id ?? null })) };
+      const out = parsed(BulkAnswer, 'listings.bulk', await client.call({ op: 'listings.bulk', method: 'POST', path: '/listings/bulk', body, idempotencyKey: w.idempotencyKey }));
+      return { accepted: out.accepted, issues: out.issues.map((i) => ({ sku: i.sku, code: i.code, message: i.message, severity: 'error' as const, attribute: i.attribute ?? null })), external_id: out.feed_id ?? null };
+    },
+  };
+
   return {
     async testConnection() {
       await assertUpstreamUrl(ctx.settings.base_url, ctx.allowPrivateUpstreams, 'settings.base_url');
@@ -458,6 +548,14 @@ function createAdapter(ctx: AdapterContext<ScriptedHttpSettings, ScriptedHttpCre
     },
 
     async pull(entity: Entity, request: PullRequest): Promise<PullPage> {
+      if (extended && entity === 'shipments') {
+        // Shipments live inside their orders: the orders pages of the window, flattened.
+        const query: Record<string, string> = { limit: String(ctx.settings.page_size), updated_to: request.window.to };
+        if (request.window.from) query.updated_from = request.window.from;
+        if (request.cursor) query.page_token = request.cursor;
+        const body = parsed(ListEnvelope, 'orders.list', await client.call({ op: 'orders.list', method: 'GET', path: '/orders', query }));
+        return { records: body.items.flatMap(shipmentsOf), next: body.next_page_token };
+      }
       const op = LIST_OPS[entity];
       if (!op) throw new AppError('validation', `${CHANNEL} cannot pull ${entity}`, { retriable: false });
       const query: Record<string, string> = { limit: String(ctx.settings.page_size), updated_to: request.window.to };
@@ -471,10 +569,29 @@ function createAdapter(ctx: AdapterContext<ScriptedHttpSettings, ScriptedHttpCre
       if (entity === 'orders') return toOrder(record) as NormalizedByEntity[E];
       if (entity === 'products') return toProduct(record) as NormalizedByEntity[E];
       if (entity === 'inventory') return toLevel(record) as NormalizedByEntity[E];
+      if (extended && entity === 'shipments') return toShipment(record) as NormalizedByEntity[E];
       throw new AppError('validation', `${CHANNEL} has no ${entity} records`, { retriable: false });
     },
 
-    writes,
+    writes: extended ? { ...writes, ...more } : writes,
+    ...(extended
+      ? {
+          async fetch(entity: Entity, externalId: string): Promise<RawRecord | null> {
+            if (entity !== 'inventory') throw new AppError('validation', `${CHANNEL} cannot fetch one ${entity} record`, { retriable: false });
+            try {
+              const item = await client.call({ op: 'inventory.get', method: 'GET', path: `/inventory/${seg(externalId)}` });
+              return rawRecord('inventory', 'inventory.get', item);
+            } catch (err) {
+              if (err instanceof AppError && err.kind === 'not_found') return null;
+              throw err;
+            }
+          },
+          async validateListing(input: ListingInput): Promise<ItemIssue[]> {
+            const t = input.attributes.item_name;
+            return typeof t === 'string' && t.trim() ? [] : [{ sku: input.sku, code: 'MISSING_TITLE', message: 'item_name is required', severity: 'error', attribute: 'item_name' }];
+          },
+        }
+      : {}),
   };
 }
 
@@ -492,5 +609,22 @@ export const scriptedHttpAdapter: AdapterFactory<ScriptedHttpSettings, ScriptedH
   create: (ctx) => createAdapter(ctx),
 };
 
-const adapters: AdapterFactory[] = [scriptedHttpAdapter];
+/**
+ * The same platform as a full commerce channel (channel `scripted_shop`): shipments, listings, prices,
+ * bulk stock and single reads. The flows' tests use two or three of these as a store and marketplaces:
+ * a channel the flows have never heard of.
+ */
+export const scriptedShopAdapter: AdapterFactory<ScriptedHttpSettings, ScriptedHttpCredentials> = {
+  manifest: {
+    channel: 'scripted_shop',
+    displayName: 'Scripted shop (test upstream with listings)',
+    capabilities: ['orders.read', 'products.read', 'inventory.read', 'shipments.read', 'inventory.write', 'shipments.write', 'orders.write', 'products.write', 'orders.cancel', 'listings.write', 'listings.feed'],
+  },
+  sync: { safetyLagMs: 0, overlapMs: 1000, intervalsSec: { orders: 60, products: 300, inventory: 60, shipments: 60 }, detectsDeletions: {} },
+  settingsSchema: Settings,
+  credentialsSchema: Credentials,
+  create: (ctx) => createAdapter(ctx, true),
+};
+
+const adapters: AdapterFactory[] = [scriptedHttpAdapter, scriptedShopAdapter];
 export default adapters;

@@ -14,6 +14,7 @@ import { checkpointsFor, connectionCounts, getDeadLetter, getOperation, type Che
 import { AppError } from '../errors.ts';
 import type { Connection } from '../model/index.ts';
 import { ENTITIES, type Capability, type Entity, type SecretBox, type SyncProfile, type Throttle } from '../ports.ts';
+import { FlowRunner } from '../flows/runner.ts';
 import { AdapterCache, withInlineThrottleWaits } from './adapters.ts';
 import { createSyncMetrics, type SyncMetrics } from './metrics.ts';
 import { enqueueOperation, executeOperation, resumePausedOperations, submitOperation, type SubmitOperation } from './operations.ts';
@@ -82,6 +83,8 @@ export class SyncEngine {
   readonly adapters: AdapterCache;
   /** Webhook fan-out and delivery: its tasks run on this engine's workers. */
   readonly webhooks: WebhookWorker;
+  /** The cross-channel flows, run as jobs of this engine. */
+  readonly flows: FlowRunner;
   #runner: JobRunner | undefined;
 
   get db(): Db {
@@ -92,6 +95,7 @@ export class SyncEngine {
     this.metrics = createSyncMetrics(o.metricsRegistry, o.db);
     this.adapters = new AdapterCache({ ...o, metrics: this.metrics });
     this.webhooks = new WebhookWorker({ db: o.db, box: o.box, log: o.log, settings: { allowPrivate: o.allowPrivateUpstreams, ...o.webhooks } });
+    this.flows = new FlowRunner(this, o.log);
   }
 
   profileFor(channel: string): SyncProfile {
@@ -299,11 +303,16 @@ export class SyncEngine {
         const { operation_id } = payload as { operation_id: string };
         await this.operationTask(operation_id);
       },
+      flow: async (payload, helpers) => {
+        delay('flow', helpers.job.run_at);
+        await this.flows.run((payload as { link_id: string }).link_id);
+      },
       [FETCH_TASK]: async (payload) => {
         await this.fetchTask(payload as FetchJobPayload);
       },
       maintenance: async () => {
         await this.ensureSchedules();
+        await this.flows.ensureSchedules();
         await pruneNotifications(this.o.db);
         await sql`DELETE FROM sync_staging s WHERE s.received_at < now() - interval '7 days'
                   AND NOT EXISTS (SELECT 1 FROM sync_checkpoints c WHERE c.run_id = s.run_id)`.execute(this.o.db);
@@ -344,6 +353,7 @@ export class SyncEngine {
         log.debug({ pages: outcome.pages, records: outcome.records }, 'pull continues in a new job');
       }
       this.metrics.jobDuration.observe({ task: 'pull', outcome: outcome.done ? 'done' : 'continued' }, (performance.now() - started) / 1000);
+      if (outcome.records > 0) await this.flows.afterPull(p.connection_id, p.entity).catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not trigger flows after the pull'));
     } catch (err) {
       const cls = classify(err);
       this.metrics.jobDuration.observe({ task: 'pull', outcome: cls }, (performance.now() - started) / 1000);
@@ -410,6 +420,7 @@ export class SyncEngine {
     if (outcome.state === 'retry') this.metrics.retries.inc({ class: outcome.class, task: 'operation' });
     if (outcome.state === 'failed') this.metrics.deadLetters.inc({ source: 'operation', kind: outcome.kind });
     this.o.log.info({ operation_id: operationId, outcome: outcome.state }, 'operation attempt finished');
+    await this.flows.afterOperation(operationId, outcome).catch((err: unknown) => this.o.log.warn({ operation_id: operationId, err: errorMessage(err) }, 'could not record the operation in its flow'));
   }
 
   async startWorkers(concurrency: number): Promise<void> {
@@ -430,6 +441,7 @@ export class SyncEngine {
     });
     this.webhooks.start();
     await this.ensureSchedules();
+    await this.flows.ensureSchedules();
   }
 
   async stop(): Promise<void> {

@@ -41,6 +41,19 @@ const CreateShipment = z
   })
   .strict();
 const CancelOrder = z.object({ order_external_id: z.string().min(1).max(255), reason: z.string().max(1024).nullish() }).strict();
+const SetStockBulk = z.object({ items: z.array(SetStock).min(1).max(10_000) }).strict();
+const UpdatePriceBulk = z.object({ items: z.array(UpdatePrice).min(1).max(10_000) }).strict();
+const Listing = z
+  .object({
+    sku: z.string().min(1).max(255),
+    marketplace_id: z.string().max(64).nullish(),
+    product_type: z.string().min(1).max(128),
+    attributes: z.record(z.string().max(255), z.unknown()),
+    offer_only: z.boolean().optional(),
+  })
+  .strict();
+const PublishListings = z.object({ items: z.array(Listing).min(1).max(10_000) }).strict();
+const OrderComment = z.object({ order_external_id: z.string().min(1).max(255), comment: z.string().min(1).max(10_000), notify_customer: z.boolean().optional() }).strict();
 
 /** Each operation kind: its payload schema, the capability it needs, and the adapter write it calls. */
 export const OPERATION_SPECS = {
@@ -50,9 +63,16 @@ export const OPERATION_SPECS = {
   'order.create': { schema: OrderInput, capability: 'orders.write', write: 'createOrder' },
   'shipment.create': { schema: CreateShipment, capability: 'shipments.write', write: 'createShipment' },
   'order.cancel': { schema: CancelOrder, capability: 'orders.cancel', write: 'cancelOrder' },
+  'inventory.set_bulk': { schema: SetStockBulk, capability: 'inventory.write', write: 'setStockBulk' },
+  'price.update_bulk': { schema: UpdatePriceBulk, capability: 'products.write', write: 'updatePriceBulk' },
+  'listings.publish': { schema: PublishListings, capability: 'listings.write', write: 'publishListings' },
+  'order.comment': { schema: OrderComment, capability: 'orders.write', write: 'addOrderComment' },
 } as const satisfies Record<OperationKind, { schema: z.ZodType; capability: Capability; write: keyof ChannelWrites }>;
 
 export const OperationKindSchema = z.enum(OPERATION_KINDS);
+
+/** Bulk writes take their items in an envelope (`{ items: [...] }`): the adapter gets the array. */
+const BULK_WRITES: ReadonlySet<string> = new Set(['setStockBulk', 'updatePriceBulk', 'publishListings']);
 
 /** Bounded transient retries: after this many attempts the operation is dead-lettered. */
 export const MAX_TRANSIENT_ATTEMPTS = 8;
@@ -165,7 +185,8 @@ export async function executeOperation(db: Db, operationId: string, adapterFor: 
     .executeTakeFirst();
   if (!attempt) return { state: 'skipped' };
   try {
-    const result = await (write as (input: unknown, ctx: { idempotencyKey: string }) => Promise<WriteResult>).call(adapter.writes, op.payload, {
+    const input = BULK_WRITES.has(spec.write) ? (op.payload as { items: unknown[] }).items : op.payload;
+    const result = await (write as (input: unknown, ctx: { idempotencyKey: string }) => Promise<WriteResult>).call(adapter.writes, input, {
       idempotencyKey: op.idempotency_key,
     });
     await db.transaction().execute(async (trx) => {

@@ -21,6 +21,7 @@ import {
   type SeedCounts,
   type SimEntity,
   type SimOrder,
+  type SimProduct,
   type SimRecordByEntity,
 } from './state.ts';
 
@@ -60,6 +61,8 @@ export interface ScriptedConfig {
   requireIdempotencyKey: boolean;
   /** false: every write is applied again, whatever its key (a platform without idempotency). */
   honorIdempotencyKeys: boolean;
+  /** Orders created through the API take their quantities from stock (location "default"), and give them back when canceled. */
+  decrementStockOnOrder: boolean;
 }
 
 export interface ScriptedUpstreamOptions {
@@ -75,6 +78,7 @@ export interface ScriptedUpstreamOptions {
   maxPageSize?: number;
   requireIdempotencyKey?: boolean;
   honorIdempotencyKeys?: boolean;
+  decrementStockOnOrder?: boolean;
   /** Seed of the PRNG behind probabilistic faults (default 1). */
   seed?: number;
   /** The upstream's clock, for updated_at of writes and token expiry (default Date.now). */
@@ -116,6 +120,7 @@ export function resolveConfig(options: ScriptedUpstreamOptions = {}): ScriptedCo
     maxPageSize: options.maxPageSize ?? 100,
     requireIdempotencyKey: options.requireIdempotencyKey ?? true,
     honorIdempotencyKeys: options.honorIdempotencyKeys ?? true,
+    decrementStockOnOrder: options.decrementStockOnOrder ?? false,
   };
 }
 
@@ -238,7 +243,11 @@ const CreateOrderBody = z.object({
   tax_amount: Decimal.default('0.00'),
   discount_amount: Decimal.default('0.00'),
   placed_at: Iso.nullable().default(null),
+  fulfillment: z.enum(['merchant', 'marketplace']).default('merchant'),
 });
+const ListingBody = z.object({ product_type: z.string().max(128).default(''), attributes: z.record(z.string(), z.unknown()).default({}), marketplace_id: z.string().max(64).nullish() });
+const ListingsBulkBody = z.object({ items: z.array(ListingBody.extend({ sku: z.string().min(1).max(255) })).min(1).max(10_000) });
+const StockBulkBody = z.object({ items: z.array(z.object({ sku: z.string().min(1).max(255), quantity: z.number().int().min(0), location: z.string().min(1).max(64).default('default') })).min(1).max(10_000) });
 const ShipmentBody = z.object({
   lines: z.array(z.object({ item_id: z.string().nullish(), sku: z.string().min(1), qty: z.number().int().min(1) })).min(1),
   carrier: z.string().max(255).nullish(),
@@ -464,6 +473,48 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
       };
     };
 
+  const moveStock = (data: SimState, sku: string, delta: number, now: string) => {
+    const key = inventoryKey(sku, 'default');
+    const level = data.inventory.get(key);
+    if (!level) return;
+    level.quantity = Math.max(0, level.quantity + delta);
+    level.updated_at = now;
+    data.inventory.put(key, level);
+  };
+
+  /** What the platform refuses in a listing: no product type, no title, no identifier (nor an exemption). */
+  const listingProblems = (l: { product_type: string; attributes: Record<string, unknown> }): { path: string; message: string }[] => {
+    const out: { path: string; message: string }[] = [];
+    if (!l.product_type) out.push({ path: 'product_type', message: 'required' });
+    if (typeof l.attributes.item_name !== 'string' || !l.attributes.item_name) out.push({ path: 'attributes.item_name', message: 'required' });
+    else if (l.attributes.item_name.length > 200) out.push({ path: 'attributes.item_name', message: 'at most 200 characters' });
+    const isParent = l.attributes.parentage_level === 'parent';
+    if (!isParent && !l.attributes.externally_assigned_product_identifier && l.attributes.supplier_declared_has_product_identifier_exemption !== true) {
+      out.push({ path: 'attributes.externally_assigned_product_identifier', message: 'an identifier or an exemption is required' });
+    }
+    return out;
+  };
+  const putListing = (data: SimState, sku: string, l: { product_type: string; attributes: Record<string, unknown> }, now: string) => {
+    const a = l.attributes;
+    const id = a.externally_assigned_product_identifier as { value?: unknown } | undefined;
+    const old = data.products.get(sku);
+    const scalars = Object.fromEntries(Object.entries(a).filter(([, v]) => v === null || ['string', 'number', 'boolean'].includes(typeof v))) as SimProduct['attributes'];
+    data.products.put(sku, {
+      id: old?.id ?? String(data.products.size + 1),
+      sku,
+      name: String(a.item_name),
+      description: typeof a.product_description === 'string' ? a.product_description : (old?.description ?? null),
+      status: 'enabled',
+      price: old?.price ?? '0.00',
+      currency: old?.currency ?? 'EUR',
+      ean: typeof id?.value === 'string' ? id.value : (old?.ean ?? null),
+      brand: typeof a.brand === 'string' ? a.brand : (old?.brand ?? null),
+      attributes: { ...scalars, product_type: l.product_type },
+      created_at: old?.created_at ?? now,
+      updated_at: now,
+    });
+  };
+
   const orderOr404 = (data: SimState, id: string): SimOrder => {
     const order = data.orders.get(id);
     if (!order) throw new SimHttpError(404, 'not_found', `order ${id} does not exist`);
@@ -574,11 +625,16 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
       discount_amount: body.discount_amount,
       grand_total: cents(subtotal + toCents(body.shipping_amount) + toCents(body.tax_amount) - toCents(body.discount_amount)),
       shipments: [],
+      fulfillment: body.fulfillment,
       placed_at: body.placed_at ?? now,
       created_at: now,
       updated_at: now,
     };
     data.orders.put(id, order);
+    if (config.decrementStockOnOrder && body.fulfillment === 'merchant') {
+      // Stock never goes below 0 (no backorders); the order is taken all the same.
+      for (const it of items) moveStock(data, it.sku, -it.qty_ordered, now);
+    }
     return { status: 201, body: order, target: `orders/${id}` };
   });
 
@@ -588,11 +644,69 @@ export function createScriptedApp(deps: ScriptedAppDeps): Hono<{ Bindings: HttpB
     parseBody(CancelBody, req.body);
     if (order.status === 'canceled') throw new SimHttpError(422, 'invalid_state', `order ${order.id} is already canceled`);
     if (order.status === 'complete' || order.status === 'closed') throw new SimHttpError(422, 'invalid_state', `order ${order.id} is ${order.status} and cannot be canceled`);
+    const back = order.items.map((it) => ({ sku: it.sku, qty: it.qty_ordered - it.qty_shipped - it.qty_canceled }));
     const updated = data.update('orders', order.id, (o) => {
       o.status = 'canceled';
       for (const it of o.items) it.qty_canceled = it.qty_ordered - it.qty_shipped;
     });
+    if (config.decrementStockOnOrder && (order.fulfillment ?? 'merchant') === 'merchant') for (const b of back) if (b.qty > 0) moveStock(data, b.sku, b.qty, updated.updated_at);
     return { status: 200, body: updated, target: `orders/${order.id}/cancel` };
+  });
+
+  on('GET', '/inventory/:key', 'inventory.get', (req) => {
+    const level = state.dataFor(req.apiKey).inventory.get(req.params.key!);
+    if (!level) throw new SimHttpError(404, 'not_found', `no stock level ${req.params.key}`);
+    return { status: 200, body: level };
+  });
+
+  on('POST', '/inventory/bulk', 'inventory.bulk', (req) => {
+    const data = state.dataFor(req.apiKey);
+    const body = parseBody(StockBulkBody, req.body);
+    const now = data.nowIso();
+    const accepted: string[] = [];
+    const issues: { sku: string; code: string; message: string }[] = [];
+    for (const it of body.items) {
+      const key = inventoryKey(it.sku, it.location);
+      const level = data.inventory.get(key);
+      if (level) {
+        level.quantity = it.quantity;
+        level.updated_at = now;
+        data.inventory.put(key, level);
+      } else if (data.products.has(it.sku)) data.inventory.put(key, { sku: it.sku, location: it.location, quantity: it.quantity, reserved: 0, updated_at: now });
+      else {
+        issues.push({ sku: it.sku, code: 'not_found', message: `sku ${it.sku} does not exist` });
+        continue;
+      }
+      accepted.push(it.sku);
+    }
+    return { status: 200, body: { accepted, issues }, target: `inventory/bulk/${accepted.length}` };
+  });
+
+  on('PUT', '/listings/:sku', 'listings.put', (req) => {
+    const data = state.dataFor(req.apiKey);
+    const body = parseBody(ListingBody, req.body);
+    const problems = listingProblems(body);
+    if (problems.length) throw new SimHttpError(422, 'validation_failed', `listing ${req.params.sku} is not valid`, problems);
+    putListing(data, req.params.sku!, body, data.nowIso());
+    return { status: 200, body: { sku: req.params.sku, status: 'ACCEPTED' }, target: `listings/${req.params.sku}` };
+  });
+
+  on('POST', '/listings/bulk', 'listings.bulk', (req) => {
+    const data = state.dataFor(req.apiKey);
+    const body = parseBody(ListingsBulkBody, req.body);
+    const now = data.nowIso();
+    const accepted: string[] = [];
+    const issues: { sku: string; code: string; message: string; attribute: string | null }[] = [];
+    for (const it of body.items) {
+      const problems = listingProblems(it);
+      if (problems.length) {
+        for (const p of problems) issues.push({ sku: it.sku, code: 'validation_failed', message: p.message, attribute: p.path.replace(/^attributes\./, '') });
+        continue;
+      }
+      putListing(data, it.sku, it, now);
+      accepted.push(it.sku);
+    }
+    return { status: 200, body: { feed_id: `F-${data.nowIso()}`, accepted, issues }, target: `listings/bulk/${accepted.length}` };
   });
 
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));

@@ -14,9 +14,13 @@ export const ROUTES = [
   'products.update',
   'orders.create',
   'orders.cancel',
+  'inventory.get',
+  'inventory.bulk',
+  'listings.put',
+  'listings.bulk',
 ] as const;
 export type RouteName = (typeof ROUTES)[number];
-export const WRITE_ROUTES: ReadonlySet<RouteName> = new Set(['inventory.set', 'shipments.create', 'products.update', 'orders.create', 'orders.cancel']);
+export const WRITE_ROUTES: ReadonlySet<RouteName> = new Set(['inventory.set', 'shipments.create', 'products.update', 'orders.create', 'orders.cancel', 'inventory.bulk', 'listings.put', 'listings.bulk']);
 
 export type SimEntity = 'orders' | 'products' | 'inventory';
 
@@ -68,6 +72,8 @@ export interface SimOrder {
   discount_amount: string;
   grand_total: string;
   shipments: SimShipment[];
+  /** Who ships it: the merchant (default) or the marketplace (its stock is the marketplace's). */
+  fulfillment?: 'merchant' | 'marketplace';
   placed_at: string | null;
   created_at: string;
   updated_at: string;
@@ -93,6 +99,8 @@ export interface SimInventory {
   location: string;
   quantity: number;
   reserved: number;
+  /** Stock held by the marketplace's own fulfillment network (default: the merchant's). */
+  fulfillment?: 'merchant' | 'marketplace';
   updated_at: string;
 }
 

@@ -1,0 +1,153 @@
+// The pure part of the flows: a target quantity from source stock, a target price from a source price,
+// a listing from a product. No store, no adapter: each is a function of its inputs and the profile.
+import type { ItemIssue, ListingInput } from '../ports.ts';
+import type { Product, Variant } from '../model/index.ts';
+import type { AttributeMapping, InventoryRules, PriceRules, ProfileRules, Transform } from './model.ts';
+
+/**
+ * The quantity a target is offered: available minus what is reserved, minus the buffer, times the
+ * percentage (rounded down), 0 below the minimum, capped at the maximum; never negative.
+ * @example targetQuantity(10, 1, { buffer: 2, percentage: 50, min: 0 }) // 3
+ */
+export function targetQuantity(available: number, reserved: number, r: InventoryRules): number {
+  const base = available - reserved - r.buffer;
+  if (base <= 0) return 0;
+  let q = Math.floor((base * r.percentage) / 100);
+  if (q < r.min) return 0;
+  if (r.max !== null && r.max !== undefined) q = Math.min(q, r.max);
+  return Math.max(0, q);
+}
+
+const toCents = (s: string): number => Math.round(Number(s) * 100);
+const fromCents = (c: number): string => `${c < 0 ? '-' : ''}${Math.floor(Math.abs(c) / 100)}.${String(Math.abs(c) % 100).padStart(2, '0')}`;
+
+/**
+ * A source price through the rules: markup (percent, then fixed), rounding, then the min/max bounds.
+ * @example targetPrice('10.00', { markup_percent: 10, markup_fixed: '0', rounding: 'cents_99' }) // '10.99'
+ */
+export function targetPrice(amount: string, r: PriceRules): string {
+  let c = toCents(amount);
+  c = Math.round(c * (1 + r.markup_percent / 100)) + toCents(r.markup_fixed);
+  if (r.rounding === 'cents_99') c = Math.floor(c / 100) * 100 + 99;
+  else if (r.rounding === 'whole') c = Math.round(c / 100) * 100;
+  else if (r.rounding === 'five_cents') c = Math.round(c / 5) * 5;
+  if (r.min && c < toCents(r.min)) c = toCents(r.min);
+  if (r.max && c > toCents(r.max)) c = toCents(r.max);
+  return fromCents(Math.max(0, c));
+}
+
+function applyTransforms(value: unknown, ts: readonly Transform[] | undefined): unknown {
+  let v = value;
+  for (const t of ts ?? []) {
+    if (v === null || v === undefined) return v;
+    const s = String(v);
+    switch (t.op) {
+      case 'uppercase': v = s.toUpperCase(); break;
+      case 'lowercase': v = s.toLowerCase(); break;
+      case 'trim': v = s.trim(); break;
+      case 'prefix': v = `${t.arg}${s}`; break;
+      case 'suffix': v = `${s}${t.arg}`; break;
+      case 'replace': v = s.split(t.arg!).join(t.with ?? ''); break;
+      case 'number': v = Number(s); if (Number.isNaN(v)) return null; break;
+      case 'truncate': v = s.slice(0, Number(t.arg)); break;
+    }
+  }
+  return v;
+}
+
+function fieldOf(p: Product, v: Variant, field: string): unknown {
+  switch (field) {
+    case 'title': return v.title ?? p.title;
+    case 'description': return p.description ?? null;
+    case 'brand': return p.brand ?? null;
+    case 'sku': return v.sku;
+    case 'ean': case 'upc': case 'gtin': case 'asin': case 'mpn':
+      return v.identifiers[field] ?? p.identifiers[field] ?? null;
+    case 'price': return (v.prices[0] ?? p.prices[0])?.price.amount ?? null;
+    case 'image': return p.images[0]?.url ?? null;
+    case 'images': return p.images.map((i) => i.url);
+    default: return null;
+  }
+}
+
+/** The product type a product maps to: the first category rule that matches, else the default. */
+export function productTypeFor(p: Product, rules: ProfileRules, categoryNames: ReadonlyMap<string, string>): string | null {
+  for (const c of rules.categories) {
+    if (c.category === '*') return c.product_type;
+    if (p.category_ids.includes(c.category) || p.category_ids.some((id) => categoryNames.get(id) === c.category)) return c.product_type;
+    if (p.product_type && p.product_type === c.category) return c.product_type;
+  }
+  return rules.default_product_type ?? null;
+}
+
+export interface MappedListing {
+  listing: ListingInput;
+  /** Problems of the mapping itself (a required source value missing, no product type). */
+  issues: ItemIssue[];
+  productId: string;
+}
+
+/**
+ * The listings one product becomes on one marketplace: one per variant (a child carries its parent's
+ * SKU and the variation theme when the product has options), each attribute mapped by the profile.
+ * Issues name the product, the attribute and the rule.
+ */
+export function mapProduct(p: Product, rules: ProfileRules, marketplaceId: string | null, categoryNames: ReadonlyMap<string, string>): MappedListing[] {
+  const productType = productTypeFor(p, rules, categoryNames);
+  const variantsOf = p.variants.length > 0 ? p.variants : [];
+  const isParent = rules.variations.enabled && p.options.length > 0 && variantsOf.length > 1;
+  const theme = isParent ? p.options.map((o) => rules.variations.theme[o.name] ?? o.name) : [];
+  const out: MappedListing[] = [];
+  const build = (v: Variant, role: 'parent' | 'child' | 'single'): MappedListing => {
+    const issues: ItemIssue[] = [];
+    const attrs: Record<string, unknown> = {};
+    const title = rules.content.title_attribute ? (v.attributes[rules.content.title_attribute] ?? p.attributes[rules.content.title_attribute]) : undefined;
+    attrs.item_name = title ?? (role === 'parent' ? p.title : (v.title ?? p.title));
+    const desc = rules.content.description_attribute ? p.attributes[rules.content.description_attribute] : p.description;
+    if (desc) attrs.product_description = desc;
+    if (rules.content.images && p.images.length) attrs.main_product_image_locator = p.images[0]!.url;
+    for (const m of rules.attributes as AttributeMapping[]) {
+      let value: unknown;
+      if (m.from === 'constant') value = m.value;
+      else if (m.from === 'field') value = applyTransforms(fieldOf(p, v, m.field), m.transform);
+      else value = applyTransforms(v.attributes[m.source] ?? p.attributes[m.source] ?? null, m.transform);
+      if (value === null || value === undefined || value === '') {
+        if (m.from !== 'constant' && m.required) {
+          issues.push({ sku: v.sku, code: 'MAPPING_MISSING_VALUE', severity: 'error', attribute: m.target, message: `product ${p.id}: rule for ${m.target} (from ${m.from === 'field' ? `field ${m.field}` : `attribute ${m.source}`}) found no value` });
+        }
+        continue;
+      }
+      attrs[m.target] = value;
+    }
+    if (role === 'parent') {
+      attrs.parentage_level = 'parent';
+      attrs.variation_theme = theme.join('/');
+    } else if (role === 'child') {
+      attrs.parentage_level = 'child';
+      attrs.parent_sku = p.identifiers.sku ?? p.external_id;
+      attrs.variation_theme = theme.join('/');
+      for (const o of p.options) {
+        const val = v.options[o.name];
+        if (val !== undefined) attrs[rules.variations.theme[o.name] ?? o.name] = val;
+      }
+    }
+    const ids = { ...p.identifiers, ...v.identifiers };
+    const id = rules.identifiers.match.map((k) => (ids[k] ? { type: k, value: ids[k] } : null)).find((x) => x !== null);
+    if (role !== 'parent') {
+      if (id) attrs.externally_assigned_product_identifier = { type: id.type, value: id.value };
+      else if (rules.identifiers.gtin_exemption) attrs.supplier_declared_has_product_identifier_exemption = true;
+      else issues.push({ sku: v.sku, code: 'MAPPING_NO_IDENTIFIER', severity: 'error', attribute: 'externally_assigned_product_identifier', message: `product ${p.id}: no ${rules.identifiers.match.join('/')} identifier and no GTIN exemption (identifier rules)` });
+    }
+    if (!productType) issues.push({ sku: v.sku, code: 'MAPPING_NO_PRODUCT_TYPE', severity: 'error', attribute: null, message: `product ${p.id}: no category rule gives a product type and the profile has no default` });
+    return { listing: { sku: v.sku, marketplace_id: marketplaceId, product_type: productType ?? 'UNKNOWN', attributes: attrs }, issues, productId: p.id };
+  };
+  if (isParent) {
+    const parentSku = p.identifiers.sku ?? p.external_id;
+    const parentVariant: Variant = { ...variantsOf[0]!, sku: parentSku, title: p.title, options: {}, identifiers: {}, attributes: {} };
+    out.push(build(parentVariant, 'parent'));
+    for (const v of variantsOf) out.push(build(v, 'child'));
+  } else {
+    for (const v of variantsOf) out.push(build(v, 'single'));
+  }
+  return out;
+}

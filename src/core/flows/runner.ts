@@ -1,0 +1,272 @@
+// Runs the flows as jobs: a link's run is queued after a pull that changed something it reads (a burst
+// of triggers within the link's debounce becomes one run), after an operation it made finishes, and
+// on the link's interval. Runs of one link never overlap (one job queue per link). Each flow step
+// writes its bookkeeping and the operations it causes in one transaction, with idempotency keys
+// derived from the business action, so a crash, a retry or an overlapping pull never acts twice.
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import type { Db } from '../../store/db.ts';
+import { getLinkById, linksTouching, raiseException, settleException, type LinkRow } from '../../store/flows.ts';
+import { enqueueJob } from '../../store/jobs.ts';
+import type { OperationRow } from '../../store/sync.ts';
+import type { Capability, Entity } from '../ports.ts';
+import type { SyncEngine } from '../sync/engine.ts';
+import type { ExecuteOutcome } from '../sync/operations.ts';
+import { errorMessage } from '../sync/retry.ts';
+import { catalogPublish } from './catalog.ts';
+import { cancellations } from './cancellations.ts';
+import { fulfillmentConfirmation } from './fulfillment.ts';
+import { inventorySync, priceSync } from './inventory.ts';
+import { LinkOptions, ProfileRules, type FlowType } from './model.ts';
+import { orderImport } from './orders.ts';
+
+/** What every flow step gets. */
+export interface FlowContext {
+  db: Db;
+  engine: SyncEngine;
+  log: Logger;
+  link: LinkRow;
+  rules: ProfileRules;
+  options: LinkOptions;
+  targets: { connection_id: string; marketplace_ids: string[] }[];
+}
+
+export interface FlowRunResult {
+  /** Operations submitted by this run. */
+  submitted: number;
+  /** Items skipped or held (exceptions, unchanged values). */
+  notes?: Record<string, number>;
+}
+
+const FLOWS: Record<FlowType, (ctx: FlowContext) => Promise<FlowRunResult>> = {
+  catalog_publish: catalogPublish,
+  inventory_sync: inventorySync,
+  order_import: orderImport,
+  fulfillment_confirmation: fulfillmentConfirmation,
+  price_sync: priceSync,
+  cancellation: cancellations,
+};
+
+/** Which pulls a link cares about: entities of its source, and of its targets. */
+const READS: Record<FlowType, { source: Entity[]; target: Entity[] }> = {
+  catalog_publish: { source: ['products', 'categories'], target: [] },
+  inventory_sync: { source: ['inventory', 'orders'], target: ['orders', 'inventory', 'products'] },
+  order_import: { source: ['orders'], target: ['products'] },
+  fulfillment_confirmation: { source: ['shipments', 'orders'], target: ['orders'] },
+  price_sync: { source: ['products'], target: ['products'] },
+  cancellation: { source: ['orders'], target: ['orders'] },
+};
+
+/** Upstream writes whose effect is read back at once (a pull of what they changed), so flows see them. */
+const REFRESH: Partial<Record<string, Entity[]>> = {
+  'inventory.set': ['inventory'],
+  'shipment.create': ['shipments', 'orders'],
+  'product.update': ['products'],
+  'price.update': ['products'],
+  'order.create': ['orders', 'inventory'],
+  'order.cancel': ['orders', 'inventory'],
+};
+
+/** Keys of writes that flows make to publish values: no read-back (the published state is ours). */
+const NO_REFRESH_PREFIXES = ['stock:', 'stock-bulk:', 'price:', 'price-bulk:'];
+
+const READ_CAP: Record<Entity, Capability> = {
+  products: 'products.read',
+  inventory: 'inventory.read',
+  orders: 'orders.read',
+  shipments: 'shipments.read',
+  customers: 'customers.read',
+  categories: 'categories.read',
+};
+
+export const flowQueue = (linkId: string): string => `flow:${linkId}`;
+
+export class FlowRunner {
+  constructor(
+    private readonly engine: SyncEngine,
+    private readonly log: Logger,
+  ) {}
+
+  /** Queues a run soon: triggers within the debounce share one run. */
+  async trigger(db: Db, link: Pick<LinkRow, 'id' | 'options'>, delayMs?: number): Promise<void> {
+    const debounce = delayMs ?? Number((link.options as { debounce_ms?: number }).debounce_ms ?? 500);
+    await enqueueJob(db, 'flow', { link_id: link.id }, { queue: flowQueue(link.id), key: `flow:${link.id}:now`, keyMode: 'preserve_run_at', runAt: new Date(Date.now() + debounce), maxAttempts: 5 });
+  }
+
+  /** The link's next regular run. */
+  async scheduleTick(db: Db, link: Pick<LinkRow, 'id' | 'interval_sec'>): Promise<void> {
+    await enqueueJob(db, 'flow', { link_id: link.id }, { queue: flowQueue(link.id), key: `flow:${link.id}:tick`, keyMode: 'replace', runAt: new Date(Date.now() + link.interval_sec * 1000), maxAttempts: 5 });
+  }
+
+  /** Every enabled link has its regular run queued (at start and every minute). */
+  async ensureSchedules(): Promise<void> {
+    const rows = await this.engine.db
+      .selectFrom('flow_links')
+      .select(['id', 'interval_sec', 'options'])
+      .where('status', '=', 'enabled')
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom(sql.table('graphile_worker.jobs').as('j')).select(sql.lit(1).as('one')).where(sql.ref('j.key'), '=', sql<string>`'flow:' || flow_links.id || ':tick'`))),
+      )
+      .execute();
+    for (const l of rows) await this.scheduleTick(this.engine.db, l);
+  }
+
+  /** One run of a link. Errors are recorded on the link and the run is retried by the job engine. */
+  async run(linkId: string): Promise<FlowRunResult | null> {
+    const db = this.engine.db;
+    const link = await getLinkById(db, linkId);
+    if (!link || link.status !== 'enabled') return null;
+    const log = this.log.child({ tenant_id: link.tenant_id, link_id: link.id, flow: link.flow });
+    let rules = ProfileRules.parse({});
+    if (link.profile_id) {
+      const p = await db.selectFrom('flow_profiles').select('rules').where('id', '=', link.profile_id).executeTakeFirst();
+      if (p) rules = ProfileRules.parse(p.rules);
+    }
+    const ctx: FlowContext = { db, engine: this.engine, log, link, rules, options: LinkOptions.parse(link.options), targets: link.targets };
+    const started = new Date();
+    try {
+      const result = await FLOWS[link.flow as FlowType](ctx);
+      await db.updateTable('flow_links').set({ last_run_at: started, last_error: null, runs: sql`runs + 1` }).where('id', '=', link.id).execute();
+      await this.scheduleTick(db, link);
+      log.info({ submitted: result.submitted, ...result.notes }, 'flow run finished');
+      return result;
+    } catch (err) {
+      const reason = errorMessage(err).slice(0, 2000);
+      await db.updateTable('flow_links').set({ last_error: reason }).where('id', '=', link.id).execute();
+      log.warn({ err: reason }, 'flow run failed');
+      throw err;
+    }
+  }
+
+  /** A pull stored records: the links that read them run soon. */
+  async afterPull(connectionId: string, entity: Entity): Promise<void> {
+    if (entity === 'orders') await this.replayOrphanShipments(connectionId);
+    const links = await linksTouching(this.engine.db, connectionId);
+    for (const link of links) {
+      const reads = READS[link.flow as FlowType];
+      if (!reads) continue;
+      const asSource = link.source_connection_id === connectionId && reads.source.includes(entity);
+      const asTarget = link.targets.some((t) => t.connection_id === connectionId) && reads.target.includes(entity);
+      if (asSource || asTarget) await this.trigger(this.engine.db, link);
+    }
+  }
+
+  /**
+   * Shipments and orders are pulled separately: a shipment read before its order was stored became a
+   * dead letter. Once orders were stored, such shipments are stored again (their order may be there
+   * now), so a fulfillment flow does not wait for the shipment to change upstream.
+   */
+  private async replayOrphanShipments(connectionId: string): Promise<void> {
+    const letters = await this.engine.db
+      .selectFrom('dead_letters')
+      .select(['id', 'tenant_id'])
+      .where('connection_id', '=', connectionId)
+      .where('source', '=', 'pull')
+      .where('entity', '=', 'shipments')
+      .where('state', '=', 'open')
+      .where('reason', 'like', '%is not stored yet%')
+      .where('replay_count', '<', 20)
+      .limit(100)
+      .execute();
+    for (const l of letters) {
+      await this.engine.replayDeadLetter(l.tenant_id, l.id).catch(() => undefined);
+    }
+  }
+
+  /** An operation finished: the flow that made it records the outcome; API writes are read back. */
+  async afterOperation(operationId: string, outcome: ExecuteOutcome): Promise<void> {
+    if (outcome.state !== 'succeeded' && outcome.state !== 'failed') return;
+    const db = this.engine.db;
+    const op = await db.selectFrom('operations').selectAll().where('id', '=', operationId).executeTakeFirst();
+    if (!op) return;
+    const touched = new Set<string>();
+    await db.transaction().execute(async (trx) => {
+      for (const id of await recordOutcome(trx, op, outcome)) touched.add(id);
+    });
+    const touching = await linksTouching(db, op.connection_id);
+    if (outcome.state === 'succeeded' && touching.length && !NO_REFRESH_PREFIXES.some((p) => op.idempotency_key.startsWith(p))) {
+      // Read back only what a link reads from this connection: without links a write costs no pull.
+      const wanted = new Set<Entity>();
+      for (const l of touching) {
+        const reads = READS[l.flow as FlowType];
+        if (!reads) continue;
+        for (const e of l.source_connection_id === op.connection_id ? reads.source : reads.target) wanted.add(e);
+      }
+      const entities = (REFRESH[op.kind] ?? []).filter((e) => wanted.has(e));
+      const live = await this.engine.adapters.get(op.tenant_id, op.connection_id).catch(() => null);
+      const caps = live?.factory.manifest.capabilities ?? [];
+      if (live?.connection.status === 'active') {
+        for (const e of entities) if (caps.includes(READ_CAP[e])) await this.engine.schedulePull(db, op.tenant_id, op.connection_id, e, { runAt: new Date(), replace: true });
+      }
+    }
+    for (const linkId of touched) {
+      const link = await getLinkById(db, linkId);
+      if (link && link.status === 'enabled') await this.trigger(db, link);
+    }
+    // Links publishing to this connection may hold values back while a write is in flight.
+    for (const link of touching) if (link.flow === 'inventory_sync' || link.flow === 'price_sync') await this.trigger(db, link);
+  }
+}
+
+/** Writes an operation's outcome into the bookkeeping of the flow that made it; returns the links concerned. */
+async function recordOutcome(trx: Db, op: OperationRow, outcome: ExecuteOutcome): Promise<string[]> {
+  const ok = outcome.state === 'succeeded';
+  const reason = outcome.state === 'failed' ? outcome.reason : '';
+  const links: string[] = [];
+  const now = new Date();
+  if (op.kind === 'order.create') {
+    const rows = await trx.selectFrom('flow_order_imports').selectAll().where('operation_id', '=', op.id).execute();
+    for (const r of rows) {
+      links.push(r.link_id);
+      const external = ok ? ((outcome.result.external_id as string | null | undefined) ?? null) : null;
+      await trx.updateTable('flow_order_imports').set({ state: ok ? 'created' : 'rejected', target_external_id: external, updated_at: now }).where('link_id', '=', r.link_id).where('source_order_id', '=', r.source_order_id).execute();
+      if (!ok) await raiseException(trx, { tenantId: r.tenant_id, linkId: r.link_id, kind: 'order_rejected', subject: r.source_order_id, reason: `the target refused the order: ${reason}`, details: { operation_id: op.id } });
+    }
+  } else if (op.kind === 'shipment.create') {
+    const rows = await trx.selectFrom('flow_shipment_confirmations').selectAll().where('operation_id', '=', op.id).execute();
+    for (const r of rows) {
+      links.push(r.link_id);
+      await trx.updateTable('flow_shipment_confirmations').set({ state: ok ? 'confirmed' : 'rejected', updated_at: now }).where('link_id', '=', r.link_id).where('shipment_id', '=', r.shipment_id).execute();
+      if (!ok) {
+        await raiseException(trx, {
+          tenantId: op.tenant_id,
+          linkId: r.link_id,
+          kind: 'confirmation_rejected',
+          subject: r.shipment_id,
+          reason: `the marketplace refused the shipment confirmation of order ${r.marketplace_order_id}: ${reason}`,
+          details: { operation_id: op.id, marketplace_order_id: r.marketplace_order_id },
+        });
+      }
+    }
+  } else if (op.kind === 'listings.publish') {
+    const rows = await trx.selectFrom('flow_listings').selectAll().where('operation_id', '=', op.id).execute();
+    const result = ok ? (outcome.result as { accepted?: string[]; issues?: { sku: string; code: string; message: string; severity: string; attribute?: string | null }[] }) : null;
+    for (const r of rows) {
+      links.push(r.link_id);
+      const issues = ok ? (result?.issues ?? []).filter((i) => i.sku === r.sku) : [{ sku: r.sku, code: 'WRITE_FAILED', message: reason, severity: 'error', attribute: null }];
+      const rejected = issues.some((i) => i.severity === 'error');
+      await trx
+        .updateTable('flow_listings')
+        .set({ state: rejected ? 'rejected' : 'published', issues: JSON.stringify(issues), updated_at: now })
+        .where('link_id', '=', r.link_id)
+        .where('target_connection_id', '=', r.target_connection_id)
+        .where('marketplace_id', '=', r.marketplace_id)
+        .where('sku', '=', r.sku)
+        .execute();
+      if (rejected) {
+        await raiseException(trx, { tenantId: r.tenant_id, linkId: r.link_id, kind: 'listing_rejected', subject: r.product_id, reason: `listing ${r.sku}: ${issues.map((i) => `${i.code}${i.attribute ? ` (${i.attribute})` : ''}: ${i.message}`).join('; ')}`, details: { sku: r.sku, issues } });
+      } else await settleException(trx, r.link_id, 'listing_rejected', r.product_id, 'published');
+    }
+  } else if (op.kind === 'order.cancel') {
+    const rows = await trx.selectFrom('flow_cancellations').selectAll().where('operation_id', '=', op.id).execute();
+    for (const r of rows) {
+      links.push(r.link_id);
+      await trx.updateTable('flow_cancellations').set({ state: ok ? 'canceled' : 'rejected' }).where('link_id', '=', r.link_id).where('order_id', '=', r.order_id).execute();
+      if (!ok) await raiseException(trx, { tenantId: op.tenant_id, linkId: r.link_id, kind: 'cancellation', subject: r.order_id, reason: `the other side refused the cancellation: ${reason}`, details: { operation_id: op.id } });
+    }
+  } else if (!ok && (op.kind === 'inventory.set' || op.kind === 'inventory.set_bulk' || op.kind === 'price.update' || op.kind === 'price.update_bulk')) {
+    // A value that could not be written is forgotten, so the link's next regular run tries again.
+    await trx.deleteFrom('flow_published').where('operation_id', '=', op.id).execute();
+  }
+  return links;
+}
