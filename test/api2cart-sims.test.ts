@@ -205,6 +205,25 @@ describe('the API2Cart layer on data pulled from the simulators', () => {
       const o = (await ok(keys.magento, 'order.info', { order_id: up.increment_id, params: 'force_all' })).result;
       expect(o, up.increment_id).toMatchObject({ order_id: up.increment_id, totals: { total: money(up.grand_total), subtotal: money(up.subtotal) }, status: { id: up.status }, customer: { email: up.customer_email } });
     }
+    // Categories keep their tree: a child's parent_id is its parent's id in this layer, not Magento's.
+    const cats = all['category.list']!;
+    const byName = new Map(cats.map((c) => [c.name, c]));
+    for (const up of mg.state.categories) {
+      const c = byName.get(up.name);
+      if (!c) continue;
+      const parent = mg.state.categories.find((x) => x.id === up.parent_id);
+      if (parent && byName.has(parent.name)) expect(c.parent_id, up.name).toBe(byName.get(parent.name)!.id);
+    }
+    expect(cats.length).toBeGreaterThan(0);
+    for (const up of mg.state.customers) {
+      const c = all['customer.list']!.find((x) => x.email === up.email)!;
+      expect({ first_name: c.first_name, last_name: c.last_name }).toEqual({ first_name: up.firstname, last_name: up.lastname });
+    }
+    // Stock: a simple's quantity is what Magento can sell.
+    for (const up of mg.state.products.filter((p) => p.type_id === 'simple').slice(0, 4)) {
+      const p = all['product.list']!.find((x) => x.u_sku === up.sku)!;
+      expect(p.quantity, up.sku).toBe(Math.round(mg.state.salable(up.sku, 1)));
+    }
     const statuses = (await ok(keys.magento, 'order.status.list')).result.cart_order_statuses as { id: string }[];
     expect(statuses.map((s) => s.id).sort()).toEqual([...new Set(mg.state.orders.map((o) => o.status))].sort());
   }, 30_000);
