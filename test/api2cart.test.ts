@@ -1,9 +1,6 @@
 // The API2Cart-compatible layer through /v1.1/<method>.json: every served method's response checked
 // against API2Cart's own OpenAPI document (ajv, JSON Schema 2020-12), plus auth and store key errors,
 // unsupported methods, paging, field selection, date filters and writes through operations.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import type { AdapterFactory } from '../src/core/ports.ts';
@@ -16,9 +13,8 @@ import { upsertCustomers, upsertOrders, upsertShipments } from '../src/store/ord
 import { upsertInventory } from '../src/store/inventory.ts';
 import { insertConnection } from '../src/store/connections.ts';
 import { startGateway, type TestGateway } from './support/app.ts';
+import { a2cClient, HAS_A2C_SPEC as HAS_SPEC, type Envelope } from './support/api2cart.ts';
 import { customerInput, inventoryInput, orderInput, productInput, seedConnection, shipmentInput, testBox } from './support/seed.ts';
-
-const SPEC = resolve(import.meta.dirname, '..', process.env.API2CART_SPEC ?? '../shared/specs/api2cart/openapi.json');
 
 /** A channel that can write, so operations can be submitted (no worker runs them here). */
 const WritableCredentials = z.object({ token: z.string().min(1) }).strict();
@@ -33,55 +29,15 @@ const writable: AdapterFactory<{ base_url: string }, z.infer<typeof WritableCred
   }),
 };
 
-type Envelope = { return_code: number; return_message: string; result: Record<string, unknown>; pagination: { next: string | null } | null };
-
-/** API2Cart's document sits beside the repository (../shared/specs); without it only the schema checks are skipped. */
-const HAS_SPEC = existsSync(SPEC);
-
 describe('API2Cart-compatible layer', () => {
   let gw: TestGateway;
   let storeKey: string;
   let otherStoreKey: string;
   let connectionId: string;
-  const ajv = new Ajv2020({ strict: false, allErrors: true });
-  const spec = HAS_SPEC ? (JSON.parse(readFileSync(SPEC, 'utf8')) as { paths: Record<string, Record<string, unknown>> }) : { paths: {} };
-
-  function validatorFor(method: string) {
-    const path = `/${method}.json`;
-    const verb = Object.keys(spec.paths[path]!)[0]!;
-    const pointer = `a2c#/paths/${path.replace(/\//g, '~1')}/${verb}/responses/200/content/application~1json/schema`;
-    return ajv.getSchema(pointer) ?? ajv.compile({ $ref: pointer });
-  }
-
-  async function call(method: string, params: Record<string, unknown> = {}, opts: { verb?: string; key?: string | null; store?: string | null; body?: boolean } = {}): Promise<Envelope> {
-    const verb = opts.verb ?? a2cMethods.specs[method]?.verbs[0] ?? 'GET';
-    const headers: Record<string, string> = {};
-    if (opts.key !== null) headers['x-api-key'] = opts.key ?? gw.a.key;
-    if (opts.store !== null) headers['x-store-key'] = opts.store ?? storeKey;
-    const inBody = opts.body ?? a2cMethods.specs[method]?.transport === 'body';
-    const qs = inBody ? '' : new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();
-    const res = await gw.app.request(`/v1.1/${method}.json${qs ? `?${qs}` : ''}`, {
-      method: verb,
-      headers: inBody ? { ...headers, 'content-type': 'application/json' } : headers,
-      ...(inBody ? { body: JSON.stringify(params) } : {}),
-    });
-    expect(res.status).toBe(200);
-    return (await res.json()) as Envelope;
-  }
-
-  /** Calls a method, checks its response against the document (when present), and returns it. */
-  async function checked(method: string, params: Record<string, unknown> = {}, opts: Parameters<typeof call>[2] = {}): Promise<Envelope> {
-    const body = await call(method, params, opts);
-    if (!HAS_SPEC) return body;
-    const validate = validatorFor(method);
-    const ok = validate(body);
-    expect(ok ? null : { method, errors: validate.errors?.slice(0, 5) }).toBeNull();
-    return body;
-  }
+  const { call, checked } = a2cClient(() => gw, () => storeKey);
 
   beforeAll(async () => {
     a2cWriteWait.ms = 0;
-    if (HAS_SPEC) ajv.addSchema(spec, 'a2c');
     gw = await startGateway({ adapters: [writable as unknown as AdapterFactory] });
     const con = await insertConnection(gw.tdb.db, testBox, gw.a.id, { channel: 'a2cwrite', name: 'Shop A', settings: { base_url: 'https://shop-a.example' }, credentials: { token: 'good' } });
     connectionId = con.id;

@@ -172,8 +172,9 @@ export function registerCatalogMethods(r: MethodRegistry): void {
   r.register('product.find', productFind);
 
   r.register('product.variant.list', async (ctx, p) => {
-    const { pairs, levels, next } = await variantPage(ctx, p, variantFilters(p));
-    return { result: { variant: pairs.map(({ product, variant }) => selectFields(toA2cVariantProduct(product, variant, levels.get(variant.sku) ?? []), p.params, p.exclude)) }, pagination: pagination(next) };
+    // The document pages product.variant.list by start/count only (no page_cursor): no cursor to hand out.
+    const { pairs, levels } = await variantPage(ctx, p, variantFilters(p));
+    return { result: { variant: pairs.map(({ product, variant }) => selectFields(toA2cVariantProduct(product, variant, levels.get(variant.sku) ?? []), p.params, p.exclude)) } };
   });
   r.register('product.variant.info', async (ctx, p) => {
     const id = requireParam(p, 'id');
