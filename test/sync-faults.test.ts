@@ -105,8 +105,10 @@ describe('pulls under upstream faults', () => {
     const log = sim.state.log;
     const statuses = log.map((r) => r.status);
     const half = Math.floor(log.length / 2);
-    // Without learning, every burst the fast bucket allows runs into the upstream's limit, all along.
-    expect(statuses.slice(half).filter((st) => st === 429)).toEqual([]);
+    // Without learning, every burst the fast bucket allows runs into the upstream's limit, all along
+    // (dozens of 429s in the second half). A loaded machine can bunch a request or two behind an
+    // event-loop stall, which the upstream's burst of 5 mostly absorbs.
+    expect(statuses.slice(half).filter((st) => st === 429).length).toBeLessThanOrEqual(2);
     expect(sim.state.throttled).toBeLessThanOrEqual(10);
     expect(log.length).toBeGreaterThanOrEqual(pages(300, 10) + 2 * pages(100, 10));
     for (const e of s.entities) expect(e, e.entity).toMatchObject({ failures: 0, last_error: null });
