@@ -38,6 +38,16 @@ const DELETABLE: Partial<Record<Entity, { table: string; mark: boolean }>> = {
   inventory: { table: 'inventory_levels', mark: false },
 };
 
+/** The table each entity is stored in (each keeps the raw payload, unique on connection and external id). */
+const TABLES: Record<Entity, string> = {
+  products: 'products',
+  inventory: 'inventory_levels',
+  orders: 'orders',
+  shipments: 'shipments',
+  customers: 'customers',
+  categories: 'categories',
+};
+
 function storeKey<E extends Entity>(entity: E, input: NormalizedByEntity[E]): string {
   if (entity === 'inventory') {
     const i = input as NormalizedByEntity['inventory'];
@@ -191,12 +201,15 @@ export async function applyRecords<E extends Entity>(
   const outcomes = new Map<string, string>();
   const inputs: NormalizedByEntity[E][] = [];
   const raws = new Map<string, unknown>();
+  const keys = new Map<RawRecord, string>();
   let dead = 0;
   for (const r of records) {
     try {
       const input = adapter.normalize(job.entity, r);
       inputs.push(input);
-      raws.set(storeKey(job.entity, input), r.payload);
+      const key = storeKey(job.entity, input);
+      keys.set(r, key);
+      raws.set(key, r.payload);
       outcomes.set(r.external_id, 'applied');
     } catch (err) {
       dead += 1;
@@ -234,22 +247,27 @@ export async function applyRecords<E extends Entity>(
   for (const id of result.stale) outcomes.set(id, 'stale');
   await resolvePullDeadLetters(trx, job.connectionId, job.entity, [...result.written.keys(), ...result.stale]);
   if (job.entity === 'orders' && result.written.size > 0) await adoptOrphanShipments(trx, adapter, job, runId, [...result.written.keys()], hooks);
-  await trx
-    .insertInto('sync_staging')
-    .values(
-      records.map((r) => ({
-        tenant_id: job.tenantId,
-        connection_id: job.connectionId,
-        entity: job.entity,
-        run_id: runId,
-        external_id: r.external_id,
-        upstream_updated_at: r.updated_at ? new Date(r.updated_at) : null,
-        payload: JSON.stringify(r.payload ?? null),
-        outcome: outcomes.get(r.external_id) ?? 'applied',
-        received_at: receivedAt,
-      })),
-    )
-    .execute();
+  // A record that was stored carries its payload in its table's raw column already: staging copies it
+  // from there rather than having PostgreSQL parse and compress the same document twice. The others
+  // (dead, stale, or a duplicate of the page that lost to a later version) send theirs. One parameter
+  // for the whole page: the rows are read out of one JSON document.
+  const rows = records.map((r) => {
+    const key = keys.get(r);
+    const copy = key !== undefined && result.written.has(key) && raws.get(key) === r.payload;
+    return {
+      external_id: r.external_id,
+      store_key: copy ? key : null,
+      upstream_updated_at: r.updated_at ? new Date(r.updated_at).toISOString() : null,
+      payload: copy ? null : (r.payload ?? null),
+      outcome: outcomes.get(r.external_id) ?? 'applied',
+    };
+  });
+  await sql`
+    INSERT INTO sync_staging (tenant_id, connection_id, entity, run_id, external_id, upstream_updated_at, payload, outcome, received_at)
+    SELECT ${job.tenantId}, ${job.connectionId}, ${job.entity}, ${runId}, x.external_id, x.upstream_updated_at,
+      CASE WHEN x.store_key IS NULL THEN coalesce(x.payload, 'null'::jsonb) ELSE t.raw END, x.outcome, ${receivedAt}
+    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(external_id text, store_key text, upstream_updated_at timestamptz, payload jsonb, outcome text)
+    LEFT JOIN ${sql.table(TABLES[job.entity])} t ON x.store_key IS NOT NULL AND t.connection_id = ${job.connectionId} AND t.external_id = x.store_key`.execute(trx);
   return dead;
 }
 
