@@ -11,7 +11,7 @@ import { addDeadLetter, loadCheckpoint, resolvePullDeadLetters, type CheckpointR
 import { inTransaction, type UpsertResult } from '../../store/upsert.ts';
 import { writeEvents } from '../../store/events.ts';
 import { AppError } from '../errors.ts';
-import type { ChannelAdapter, Entity, NormalizedByEntity, PullWindow, RawRecord, SyncProfile } from '../ports.ts';
+import type { ChannelAdapter, Entity, NormalizedByEntity, PullPage, PullWindow, RawRecord, SyncProfile } from '../ports.ts';
 import { errorKind, errorMessage } from './retry.ts';
 
 type Upsert<E extends Entity> = (db: Db, ref: ConnectionRef, inputs: NormalizedByEntity[E][], raws: Map<string, unknown>) => Promise<UpsertResult>;
@@ -104,9 +104,17 @@ export async function runPull(db: Db, adapter: ChannelAdapter, job: PullJob, pro
   const runId = cp.run_id!;
   const outcome: PullOutcome = { done: false, pages: 0, records: 0, deadLetters: 0 };
 
+  const pull = adapter.pull.bind(adapter);
+  let ahead: Promise<PullPage> | null = null;
   for (;;) {
     const window: PullWindow = { from: cp.run_from?.toISOString() ?? null, to: cp.run_to!.toISOString() };
-    const page = await adapter.pull(job.entity, { window, cursor: cp.run_cursor, full: cp.run_full && cp.run_from === null });
+    const full = cp.run_full && cp.run_from === null;
+    const page: PullPage = await (ahead ?? pull(job.entity, { window, cursor: cp.run_cursor, full }));
+    // The next page of the same window is read while this one is stored, so the upstream's latency
+    // overlaps our writes instead of adding to them. Only when the run is to go on (the budget is
+    // asked here rather than after the commit); a read whose page is then not needed is dropped.
+    ahead = page.next !== null && hooks.keepGoing() ? pull(job.entity, { window, cursor: page.next, full }) : null;
+    ahead?.catch(() => undefined);
     const committed = await db.transaction().execute(async (trx) => {
       // The checkpoint row is locked first: a concurrent run of the same pull (which the job queue
       // already prevents) could not interleave pages.
@@ -148,7 +156,9 @@ export async function runPull(db: Db, adapter: ChannelAdapter, job: PullJob, pro
       outcome.done = true;
       return outcome;
     }
-    if (!hooks.keepGoing()) return outcome;
+    // A page with a successor was followed only if the budget allowed it (see above); the last page of
+    // a window that moved on to its tail asks now.
+    if (page.next !== null ? ahead === null : !hooks.keepGoing()) return outcome;
   }
 }
 
