@@ -274,10 +274,11 @@ export async function applyRecords<E extends Entity>(
   });
   await sql`
     INSERT INTO sync_staging (tenant_id, connection_id, entity, run_id, external_id, upstream_updated_at, payload, outcome, received_at)
-    SELECT ${job.tenantId}, ${job.connectionId}, ${job.entity}, ${runId}, x.external_id, x.upstream_updated_at,
-      CASE WHEN x.store_key IS NULL THEN coalesce(x.payload, 'null'::jsonb) ELSE t.raw END, x.outcome, ${receivedAt}
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(external_id text, store_key text, upstream_updated_at timestamptz, payload jsonb, outcome text)
-    LEFT JOIN ${sql.table(TABLES[job.entity])} t ON x.store_key IS NOT NULL AND t.connection_id = ${job.connectionId} AND t.external_id = x.store_key`.execute(trx);
+    SELECT ${job.tenantId}, ${job.connectionId}, ${job.entity}, ${runId}, x.r->>'external_id', (x.r->>'upstream_updated_at')::timestamptz,
+      CASE WHEN x.r->>'store_key' IS NULL THEN x.r->'payload' ELSE t.raw END, x.r->>'outcome', ${receivedAt}
+    FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS x(r, n)
+    LEFT JOIN ${sql.table(TABLES[job.entity])} t ON t.connection_id = ${job.connectionId} AND t.external_id = x.r->>'store_key'
+    ORDER BY x.n`.execute(trx);
   return dead;
 }
 
