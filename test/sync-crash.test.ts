@@ -35,7 +35,9 @@ describe('a worker process killed mid-flight', () => {
     // Page 3 hangs long enough for the kill to land while it is in flight.
     faultOnNth(sim, 'orders.list', 3, { kind: 'hang', ms: 3_000 });
     const a = worker(fx);
-    await waitFor('page 3 to be in flight', () => (sim.state.calls.get('orders.list') ?? 0) >= 3, 30_000);
+    // The engine reads the next page while it stores the current one: page 3 is asked for while page 2
+    // is being stored, so the kill waits for page 2's commit too.
+    await waitFor('page 3 to be in flight', async () => (sim.state.calls.get('orders.list') ?? 0) >= 3 && (await checkpoint(gw, id, 'orders')).pages_pulled >= 2, 30_000);
     await a.kill('SIGKILL');
     const mid = await checkpoint(gw, id, 'orders');
     expect(mid).toMatchObject({ pages_pulled: 2, records_pulled: 100, watermark: null });

@@ -120,19 +120,26 @@ export async function upsertProducts(db: Db, ref: ConnectionRef, inputs: readonl
   });
 }
 
+const PRODUCT_SNAPSHOT_COLUMNS = [
+  'id', 'tenant_id', 'connection_id', 'channel', 'external_id', 'sku', 'title', 'description', 'status', 'product_type', 'brand',
+  'variation_theme', 'options', 'identifiers', 'attributes', 'images', 'category_ids', 'prices', 'created_at', 'updated_at', 'synced_at',
+  'deleted_at',
+] as const;
+
 /** Stored products of a connection by external id, as the API shows them (locked for update when asked). */
 async function productSnapshots(trx: Db, tenantId: string, connectionId: string, externalIds: readonly string[], lock: boolean): Promise<Map<string, Product>> {
   const out = new Map<string, Product>();
   if (externalIds.length === 0) return out;
   const rows = await trx
     .selectFrom('products')
-    .selectAll()
+    .select(PRODUCT_SNAPSHOT_COLUMNS)
     .where('connection_id', '=', connectionId)
     .where('external_id', '=', sql<string>`ANY(${[...externalIds]})`)
     .$if(lock, (q) => q.forUpdate())
     .execute();
   const variants = await variantsForProducts(trx, tenantId, rows.map((r) => r.id));
-  for (const r of rows) out.set(r.external_id, toProduct(r, variants.get(r.id) ?? []));
+  // The raw payload is no part of the API's view: not read back.
+  for (const r of rows) out.set(r.external_id, toProduct({ ...r, raw: null }, variants.get(r.id) ?? []));
   return out;
 }
 

@@ -15,6 +15,9 @@ export const inventoryExternalId = (sku: string, location: string): string => `$
 
 const UPDATE_COLUMNS = ['sku', 'location_id', 'fulfillment_channel', 'on_hand', 'reserved', 'available', 'updated_at', 'synced_at', 'raw'] as const;
 
+/** Every column but the raw payload, which the comparison and the API's view never need read back. */
+const LEVEL_COLUMNS = ['id', 'tenant_id', 'connection_id', 'channel', 'external_id', 'sku', 'location_id', 'fulfillment_channel', 'on_hand', 'reserved', 'available', 'updated_at', 'synced_at'] as const;
+
 export async function upsertInventory(db: Db, ref: ConnectionRef, inputs: readonly InventoryLevelInput[], raws?: ReadonlyMap<string, unknown>): Promise<UpsertResult> {
   const result = emptyResult();
   const records = latestPerExternalId(inputs.map((i) => ({ ...i, external_id: inventoryExternalId(i.sku, i.location_id) })));
@@ -25,7 +28,7 @@ export async function upsertInventory(db: Db, ref: ConnectionRef, inputs: readon
       (
         await trx
           .selectFrom('inventory_levels')
-          .selectAll()
+          .select(LEVEL_COLUMNS)
           .where('connection_id', '=', ref.connectionId)
           .where('external_id', '=', sql<string>`ANY(${records.map((r) => r.external_id)})`)
           .forUpdate()
@@ -58,7 +61,7 @@ export async function upsertInventory(db: Db, ref: ConnectionRef, inputs: readon
           .doUpdateSet(excluded(UPDATE_COLUMNS))
           .where(sql.ref('inventory_levels.updated_at'), '<=', sql.ref('excluded.updated_at')),
       )
-      .returningAll()
+      .returning(LEVEL_COLUMNS)
       .execute();
     for (const w of written) result.written.set(w.external_id, { id: w.id, inserted: !before.has(w.external_id) });
     for (const r of records) if (!result.written.has(r.external_id)) result.stale.push(r.external_id);
@@ -75,7 +78,7 @@ export async function upsertInventory(db: Db, ref: ConnectionRef, inputs: readon
   });
 }
 
-export function toInventoryLevel(r: Row): InventoryLevel {
+export function toInventoryLevel(r: Omit<Row, 'raw'>): InventoryLevel {
   return {
     id: r.id,
     connection_id: r.connection_id,

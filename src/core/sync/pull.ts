@@ -11,7 +11,7 @@ import { addDeadLetter, loadCheckpoint, resolvePullDeadLetters, type CheckpointR
 import { inTransaction, type UpsertResult } from '../../store/upsert.ts';
 import { writeEvents } from '../../store/events.ts';
 import { AppError } from '../errors.ts';
-import type { ChannelAdapter, Entity, NormalizedByEntity, PullWindow, RawRecord, SyncProfile } from '../ports.ts';
+import type { ChannelAdapter, Entity, NormalizedByEntity, PullPage, PullWindow, RawRecord, SyncProfile } from '../ports.ts';
 import { errorKind, errorMessage } from './retry.ts';
 
 type Upsert<E extends Entity> = (db: Db, ref: ConnectionRef, inputs: NormalizedByEntity[E][], raws: Map<string, unknown>) => Promise<UpsertResult>;
@@ -36,6 +36,16 @@ const DELETABLE: Partial<Record<Entity, { table: string; mark: boolean }>> = {
   customers: { table: 'customers', mark: true },
   categories: { table: 'categories', mark: true },
   inventory: { table: 'inventory_levels', mark: false },
+};
+
+/** The table each entity is stored in (each keeps the raw payload, unique on connection and external id). */
+const TABLES: Record<Entity, string> = {
+  products: 'products',
+  inventory: 'inventory_levels',
+  orders: 'orders',
+  shipments: 'shipments',
+  customers: 'customers',
+  categories: 'categories',
 };
 
 function storeKey<E extends Entity>(entity: E, input: NormalizedByEntity[E]): string {
@@ -94,9 +104,17 @@ export async function runPull(db: Db, adapter: ChannelAdapter, job: PullJob, pro
   const runId = cp.run_id!;
   const outcome: PullOutcome = { done: false, pages: 0, records: 0, deadLetters: 0 };
 
+  const pull = adapter.pull.bind(adapter);
+  let ahead: Promise<PullPage> | null = null;
   for (;;) {
     const window: PullWindow = { from: cp.run_from?.toISOString() ?? null, to: cp.run_to!.toISOString() };
-    const page = await adapter.pull(job.entity, { window, cursor: cp.run_cursor, full: cp.run_full && cp.run_from === null });
+    const full = cp.run_full && cp.run_from === null;
+    const page: PullPage = await (ahead ?? pull(job.entity, { window, cursor: cp.run_cursor, full }));
+    // The next page of the same window is read while this one is stored, so the upstream's latency
+    // overlaps our writes instead of adding to them. Only when the run is to go on (the budget is
+    // asked here rather than after the commit); a read whose page is then not needed is dropped.
+    ahead = page.next !== null && hooks.keepGoing() ? pull(job.entity, { window, cursor: page.next, full }) : null;
+    ahead?.catch(() => undefined);
     const committed = await db.transaction().execute(async (trx) => {
       // The checkpoint row is locked first: a concurrent run of the same pull (which the job queue
       // already prevents) could not interleave pages.
@@ -138,7 +156,9 @@ export async function runPull(db: Db, adapter: ChannelAdapter, job: PullJob, pro
       outcome.done = true;
       return outcome;
     }
-    if (!hooks.keepGoing()) return outcome;
+    // A page with a successor was followed only if the budget allowed it (see above); the last page of
+    // a window that moved on to its tail asks now.
+    if (page.next !== null ? ahead === null : !hooks.keepGoing()) return outcome;
   }
 }
 
@@ -191,12 +211,15 @@ export async function applyRecords<E extends Entity>(
   const outcomes = new Map<string, string>();
   const inputs: NormalizedByEntity[E][] = [];
   const raws = new Map<string, unknown>();
+  const keys = new Map<RawRecord, string>();
   let dead = 0;
   for (const r of records) {
     try {
       const input = adapter.normalize(job.entity, r);
       inputs.push(input);
-      raws.set(storeKey(job.entity, input), r.payload);
+      const key = storeKey(job.entity, input);
+      keys.set(r, key);
+      raws.set(key, r.payload);
       outcomes.set(r.external_id, 'applied');
     } catch (err) {
       dead += 1;
@@ -234,22 +257,28 @@ export async function applyRecords<E extends Entity>(
   for (const id of result.stale) outcomes.set(id, 'stale');
   await resolvePullDeadLetters(trx, job.connectionId, job.entity, [...result.written.keys(), ...result.stale]);
   if (job.entity === 'orders' && result.written.size > 0) await adoptOrphanShipments(trx, adapter, job, runId, [...result.written.keys()], hooks);
-  await trx
-    .insertInto('sync_staging')
-    .values(
-      records.map((r) => ({
-        tenant_id: job.tenantId,
-        connection_id: job.connectionId,
-        entity: job.entity,
-        run_id: runId,
-        external_id: r.external_id,
-        upstream_updated_at: r.updated_at ? new Date(r.updated_at) : null,
-        payload: JSON.stringify(r.payload ?? null),
-        outcome: outcomes.get(r.external_id) ?? 'applied',
-        received_at: receivedAt,
-      })),
-    )
-    .execute();
+  // A record that was stored carries its payload in its table's raw column already: staging copies it
+  // from there rather than having PostgreSQL parse and compress the same document twice. The others
+  // (dead, stale, or a duplicate of the page that lost to a later version) send theirs. One parameter
+  // for the whole page: the rows are read out of one JSON document.
+  const rows = records.map((r) => {
+    const key = keys.get(r);
+    const copy = key !== undefined && result.written.has(key) && raws.get(key) === r.payload;
+    return {
+      external_id: r.external_id,
+      store_key: copy ? key : null,
+      upstream_updated_at: r.updated_at ? new Date(r.updated_at).toISOString() : null,
+      payload: copy ? null : (r.payload ?? null),
+      outcome: outcomes.get(r.external_id) ?? 'applied',
+    };
+  });
+  await sql`
+    INSERT INTO sync_staging (tenant_id, connection_id, entity, run_id, external_id, upstream_updated_at, payload, outcome, received_at)
+    SELECT ${job.tenantId}, ${job.connectionId}, ${job.entity}, ${runId}, x.r->>'external_id', (x.r->>'upstream_updated_at')::timestamptz,
+      CASE WHEN x.r->>'store_key' IS NULL THEN x.r->'payload' ELSE t.raw END, x.r->>'outcome', ${receivedAt}
+    FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS x(r, n)
+    LEFT JOIN ${sql.table(TABLES[job.entity])} t ON t.connection_id = ${job.connectionId} AND t.external_id = x.r->>'store_key'
+    ORDER BY x.n`.execute(trx);
   return dead;
 }
 
