@@ -9,6 +9,7 @@ import type { ChannelAdapter, PullWindow, RateSpec, RawRecord, Throttle } from '
 import extraAdapters, { scriptedHttpAdapter } from './support/scripted-adapter.ts';
 import { orderInput } from './support/seed.ts';
 import { startScriptedUpstream, type ScriptedUpstream, type ScriptedUpstreamOptions } from './sim/scripted/server.ts';
+import { WIDE, failure, pullAll } from './support/adapter-calls.ts';
 
 /** A throttle that never waits and remembers every call, with how many requests the upstream had seen. */
 class RecordingThrottle implements Throttle {
@@ -47,31 +48,6 @@ async function setup(options: ScriptedUpstreamOptions = {}, settings: Record<str
     throttle,
   });
   return { sim, throttle, adapter };
-}
-
-const WIDE: PullWindow = { from: null, to: '2100-01-01T00:00:00.000Z' };
-
-async function pullAll(adapter: ChannelAdapter, entity: 'orders' | 'products' | 'inventory', window = WIDE) {
-  const records: RawRecord[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const page = await adapter.pull!(entity, { window, cursor, full: window.from === null });
-    records.push(...page.records);
-    cursor = page.next;
-    pages++;
-  } while (cursor);
-  return { records, pages };
-}
-
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('registration and connection test', () => {

@@ -11,6 +11,7 @@ import { subscribeOrderChanges } from '../../src/adapters/amazon/subscriptions.t
 import { AppError } from '../../src/core/errors.ts';
 import type { ChannelAdapter, PullWindow, RateSpec, RawRecord, Throttle, UpstreamCall } from '../../src/core/ports.ts';
 import { startAmazonSim, type AmazonSim } from '../sim/amazon/index.ts';
+import { WIDE, failure, pullAll } from '../support/adapter-calls.ts';
 
 /** Our throttle port, recording what the adapter asks of it (it never waits). */
 class RecordingThrottle implements Throttle {
@@ -26,16 +27,6 @@ class RecordingThrottle implements Throttle {
   async penalize(key: string, ms: number): Promise<void> {
     this.penalized.push({ key, ms });
   }
-}
-
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected a failure');
 }
 
 interface Rig {
@@ -66,21 +57,6 @@ async function rig(options: Parameters<typeof startAmazonSim>[0] = {}, settings:
     );
   return { sim, throttle, calls, make, adapter: make() };
 }
-
-async function pullAll(adapter: ChannelAdapter, entity: 'orders' | 'products' | 'inventory', window: PullWindow): Promise<{ records: RawRecord[]; pages: number }> {
-  const records: RawRecord[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const page = await adapter.pull!(entity, { window, cursor, full: window.from === null });
-    records.push(...page.records);
-    cursor = page.next;
-    pages++;
-  } while (cursor && pages < 1000);
-  return { records, pages };
-}
-
-const WIDE: PullWindow = { from: null, to: '2100-01-01T00:00:00.000Z' };
 
 describe('Login with Amazon', () => {
   let r: Rig;

@@ -10,8 +10,7 @@ import { AppError } from '../../src/core/errors.ts';
 import { OrderInput, ProductInput } from '../../src/core/model/index.ts';
 import type { ChannelAdapter, Entity, PullWindow, RawRecord, UpstreamCall } from '../../src/core/ports.ts';
 import { startMagentoSim, type MagentoSim, type MagentoSimOptions } from '../sim/magento/index.ts';
-
-const WIDE: PullWindow = { from: null, to: '2100-01-01T00:00:00.000Z' };
+import { failure, pullRecords } from '../support/adapter-calls.ts';
 
 let sim: MagentoSim | undefined;
 afterEach(async () => {
@@ -37,29 +36,6 @@ async function setup(options: MagentoSimOptions = {}, settings: Record<string, u
   return { sim, adapter: make(), make, calls };
 }
 
-async function pullAll(adapter: ChannelAdapter, entity: Entity, window: PullWindow = WIDE): Promise<RawRecord[]> {
-  const out: RawRecord[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const page = await adapter.pull!(entity, { window, cursor, full: window.from === null });
-    out.push(...page.records);
-    cursor = page.next;
-    if (++pages > 200) throw new Error('paging does not end');
-  } while (cursor);
-  return out;
-}
-
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected a failure');
-}
-
 const pageOf = (path: string) => Number(/searchCriteria%5BcurrentPage%5D=(\d+)/.exec(path)?.[1] ?? /searchCriteria\[currentPage\]=(\d+)/.exec(path)?.[1] ?? NaN);
 
 describe('auth', () => {
@@ -67,11 +43,11 @@ describe('auth', () => {
     const { sim, make } = await setup({}, {}, undefined);
     const adapter = make({ type: 'admin', ...sim.credentials.admin });
     await adapter.testConnection();
-    await pullAll(adapter, 'customers');
+    await pullRecords(adapter, 'customers');
     const tokenCalls = () => sim.requests.filter((r) => r.path.includes('/V1/integration/admin/token')).length;
     expect(tokenCalls()).toBe(1);
     sim.faults.expireTokens();
-    expect((await pullAll(adapter, 'customers')).length).toBe(sim.state.customers.length);
+    expect((await pullRecords(adapter, 'customers')).length).toBe(sim.state.customers.length);
     expect(tokenCalls()).toBe(2);
   });
 
@@ -110,7 +86,7 @@ describe('paging', () => {
     sim.faults.repeatLastPage(true);
     sim.faults.duplicateAcrossPages(true);
     const before = sim.requests.length;
-    const orders = await pullAll(adapter, 'orders');
+    const orders = await pullRecords(adapter, 'orders');
     const ids = orders.map((r) => r.external_id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.sort()).toEqual(sim.state.orders.map((o) => String(o.entity_id)).sort());
@@ -140,7 +116,7 @@ describe('paging', () => {
     const { sim, adapter } = await setup();
     const o = sim.state.orders[3]!;
     o.updated_at = Date.UTC(2030, 0, 1);
-    const recs = await pullAll(adapter, 'orders', { from: '2029-12-31T00:00:00.000Z', to: '2030-01-02T00:00:00.000Z' });
+    const recs = await pullRecords(adapter, 'orders', { from: '2029-12-31T00:00:00.000Z', to: '2030-01-02T00:00:00.000Z' });
     expect(recs.map((r) => r.external_id)).toEqual([String(o.entity_id)]);
     expect(recs[0]!.updated_at).toBe('2030-01-01T00:00:00.000Z');
   });
@@ -226,7 +202,7 @@ describe('single reads', () => {
 describe('catalog and scopes', () => {
   test('a configurable product comes with its children as variants, option labels and media; children also stand alone', async () => {
     const { sim, adapter } = await setup({}, { page_size: 4 });
-    const recs = await pullAll(adapter, 'products');
+    const recs = await pullRecords(adapter, 'products');
     expect(recs.length).toBe(sim.state.products.length);
     const parent = sim.state.products.find((p) => p.type_id === 'configurable')!;
     const rec = recs.find((r) => r.external_id === parent.sku)!;
@@ -278,7 +254,7 @@ describe('stock: MSI or legacy, by probe', () => {
     // Two units of the first simple are reserved by an order placed and not yet shipped.
     const reservedSku = sim.state.products.find((p) => p.type_id === 'simple' && (sim!.state.sourceItem(p.sku, 'default')?.quantity ?? 0) > 2)!.sku;
     sim.state.reserve(reservedSku, 1, -2, 'test order');
-    const recs = await pullAll(adapter, 'inventory');
+    const recs = await pullRecords(adapter, 'inventory');
     const levels = recs.map((r) => adapter.normalize!('inventory', r));
     const reserved = levels.filter((l) => l.reserved > 0);
     expect(reserved.map((l) => [l.sku, l.reserved])).toContainEqual([reservedSku, 2]);
@@ -299,7 +275,7 @@ describe('stock: MSI or legacy, by probe', () => {
 
   test('legacy (no MSI): the probe falls back to stock items for reads and writes', async () => {
     const { sim, adapter } = await setup({ msi: false });
-    const recs = await pullAll(adapter, 'inventory');
+    const recs = await pullRecords(adapter, 'inventory');
     const simples = sim.state.products.filter((p) => p.type_id === 'simple');
     expect(recs.length).toBe(simples.length);
     const l = adapter.normalize!('inventory', recs[0]!);

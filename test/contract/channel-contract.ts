@@ -6,6 +6,7 @@ import { AdapterRegistry } from '../../src/adapters/registry.ts';
 import { AppError } from '../../src/core/errors.ts';
 import { CategoryInput, CustomerInput, InventoryLevelInput, OrderInput, ProductInput, ShipmentInput } from '../../src/core/model/index.ts';
 import type { AdapterFactory, ChannelAdapter, ChannelWrites, Entity, PullWindow, RateSpec, RawRecord, Throttle, UpstreamCall, WriteContext } from '../../src/core/ports.ts';
+import { WIDE, failure, pullRecords } from '../support/adapter-calls.ts';
 
 const SCHEMAS = {
   products: ProductInput,
@@ -56,31 +57,6 @@ class CountingThrottle implements Throttle {
   async penalize(): Promise<void> {}
 }
 
-const WIDE: PullWindow = { from: null, to: '2100-01-01T00:00:00.000Z' };
-const MAX_PAGES = 500;
-
-async function pullAll(adapter: ChannelAdapter, entity: Entity, window: PullWindow = WIDE): Promise<RawRecord[]> {
-  const records: RawRecord[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const page = await adapter.pull!(entity, { window, cursor, full: window.from === null });
-    records.push(...page.records);
-    cursor = page.next;
-    if (++pages > MAX_PAGES) throw new Error(`${entity}: more than ${MAX_PAGES} pages; paging does not end`);
-  } while (cursor);
-  return records;
-}
-
-async function failure(p: Promise<unknown>): Promise<AppError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(AppError);
-    return err as AppError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 export function channelContract(name: string, start: () => Promise<ContractSubject>): void {
   describe(`ChannelAdapter contract: ${name}`, () => {
@@ -140,7 +116,7 @@ export function channelContract(name: string, start: () => Promise<ContractSubje
 
     test('a full pull of each entity ends, returns every seeded record, and each normalizes to a valid canonical input', async () => {
       for (const [entity, count] of Object.entries(subject.seeded) as [Entity, number][]) {
-        const records = await pullAll(adapter, entity);
+        const records = await pullRecords(adapter, entity);
         const ids = new Set(records.map((r) => r.external_id));
         expect(ids.size, `${entity}: distinct records`).toBe(count);
         for (const r of records) {
@@ -155,14 +131,14 @@ export function channelContract(name: string, start: () => Promise<ContractSubje
     test('an incremental window after every change returns nothing', async () => {
       const future: PullWindow = { from: '2099-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' };
       for (const entity of Object.keys(subject.seeded) as Entity[]) {
-        expect((await pullAll(adapter, entity, future)).length, entity).toBe(0);
+        expect((await pullRecords(adapter, entity, future)).length, entity).toBe(0);
       }
     });
 
     test('every upstream request was asked of the throttle first and reported as an upstream call', async () => {
       const before = { requests: subject.requestCount(), acquired: throttle.acquired, calls: calls.length };
       const entity = Object.keys(subject.seeded)[0] as Entity | undefined;
-      if (entity) await pullAll(adapter, entity);
+      if (entity) await pullRecords(adapter, entity);
       else await adapter.testConnection();
       const requests = subject.requestCount() - before.requests;
       expect(requests).toBeGreaterThan(0);
