@@ -44,6 +44,7 @@ import { AesGcmSecretBox } from '../src/store/secrets.ts';
 import { createTenant } from '../src/store/tenancy.ts';
 import { startScriptedUpstream, type ScriptedUpstream } from '../test/sim/scripted/server.ts';
 import syncAdapters, { memPage } from './sync-adapters.ts';
+import { withAdminClient, withDatabase } from './foundation/database.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ADAPTERS_MODULE = 'bench/sync-adapters.ts';
@@ -141,21 +142,7 @@ const sims = new Set<ScriptedUpstream>();
 const redisKeys = new Set<string>();
 let cleaning: Promise<void> | null = null;
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withAdminClient(ADMIN_URL, fn);
 
 async function dropDatabase(name: string): Promise<void> {
   await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));

@@ -29,6 +29,7 @@ import { upsertInventory } from '../src/store/inventory.ts';
 import { installJobSchema } from '../src/store/jobs.ts';
 import { AesGcmSecretBox } from '../src/store/secrets.ts';
 import { createTenant } from '../src/store/tenancy.ts';
+import { withAdminClient, withDatabase } from './foundation/database.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = `usage: npm run bench:webhooks -- [options]
@@ -75,21 +76,7 @@ const RUN = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const databases = new Set<string>();
 const children = new Set<ChildProcess>();
 
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
-async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
+const admin = <T>(fn: (c: pg.Client) => Promise<T>): Promise<T> => withAdminClient(ADMIN_URL, fn);
 
 async function cleanup(): Promise<void> {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

@@ -17,7 +17,8 @@ export interface BenchDatabase {
   close(): Promise<void>;
 }
 
-function withDatabase(url: string, database: string): string {
+/** `url` with its database name replaced. */
+export function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
@@ -28,14 +29,19 @@ function describe(url: string): string {
   return `${u.hostname}:${u.port || 5432}${u.pathname}`;
 }
 
-async function adminQuery(adminUrl: string, text: string): Promise<void> {
+/** Runs `fn` with a client connected to `adminUrl`, closed afterwards. */
+export async function withAdminClient<T>(adminUrl: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    await client.query(text);
+    return await fn(client);
   } finally {
     await client.end();
   }
+}
+
+async function adminQuery(adminUrl: string, text: string): Promise<void> {
+  await withAdminClient(adminUrl, async (c) => void (await c.query(text)));
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {
