@@ -1,6 +1,7 @@
 // The flows between the Magento and Amazon simulators through the REST API: an Amazon order imported
 // into Magento with Amazon's totals, and Magento stock carried to the Amazon listing by the rules. The
-// flows name neither channel; the profile maps the Amazon SKU to the Magento one.
+// flows name neither channel; the profile maps the Amazon SKU to the Magento one. Two partial Magento
+// shipments, each sent twice by the client, are confirmed on Amazon once each through 429s and a 503.
 import { afterEach, describe, expect, test } from 'vitest';
 import { amazonAdapter } from '../src/adapters/amazon/index.ts';
 import { clearTokenCache } from '../src/adapters/amazon/lwa.ts';
@@ -18,7 +19,7 @@ afterEach(async () => {
 });
 
 describe('Amazon and Magento simulators', () => {
-  test('an Amazon order becomes one Magento order with Amazon\'s totals; Magento stock reaches the Amazon listing', { timeout: 120_000 }, async () => {
+  test('an Amazon order becomes one Magento order with Amazon\'s totals; Magento stock reaches the Amazon listing; two partial shipments are each confirmed once through 429s and a 503', { timeout: 120_000 }, async () => {
     clearTokenCache();
     const mg: MagentoSim = await startMagentoSim({ seed: { simples: 8, configurables: 0, orders: 0, customers: 2, categories: 2 } });
     const az: AmazonSim = await startAmazonSim({ seed: { listings: 6, orders: 0, fbaInventory: 0, seed: 7 }, rateLimits: false });
@@ -57,5 +58,49 @@ describe('Amazon and Magento simulators', () => {
     const azOrder = (await listAll(gw, `/v1/orders?connection_id=${amazon.id}`)).find((o) => o.external_id === order.orderId);
     expect(imported.grand_total.toFixed(2)).toBe(azOrder.totals.total.amount);
     expect(mg.state.orders.filter((o) => o.items.some((i) => i.sku === mSku))).toHaveLength(1);
+
+    // Shipped in Magento in two parts, while Amazon answers confirmShipment with 429s and a 503: each
+    // part is confirmed on Amazon exactly once.
+    await post(gw, '/v1/links', { name: 'shipments', flow: 'fulfillment_confirmation', source_connection_id: magento.id, targets: [{ connection_id: amazon.id }], profile_id: profile.id, options: { debounce_ms: 100 } });
+    // Magento is read a few seconds behind now: ask again until the new order is inside the window.
+    let asked = 0;
+    const mgOrder = await waitFor('the imported order read back from Magento', async () => {
+      const found = (await listAll(gw, `/v1/orders?connection_id=${magento.id}`)).find((o) => o.external_id === String(imported.entity_id));
+      if (!found && Date.now() - asked > 3000) {
+        asked = Date.now();
+        await post(gw, `/v1/connections/${magento.id}/sync`, { entities: ['orders'] }, 202);
+      }
+      return found;
+    });
+    az.faults.storm429(2, 'confirmShipment');
+    az.faults.failNext(503, 1, 'confirmShipment');
+    for (const [n, key] of [[1, 'first'], [2, 'second']] as const) {
+      const body = { lines: [{ sku: mSku, quantity: 1 }], carrier: 'UPS', tracking_number: `1Z-E2E-${n}` };
+      // The same request twice, as a client retrying after a lost answer would.
+      for (let i = 0; i < 2; i++) {
+        const res = await gw.call(`/v1/orders/${mgOrder.id}/shipments`, { method: 'POST', headers: { 'idempotency-key': `e2e-ship-${key}` }, body: JSON.stringify(body) });
+        expect([200, 201, 202], await res.clone().text()).toContain(res.status);
+      }
+      await waitFor(`Magento shipment ${n}`, () => mg.state.shipments.filter((sh) => sh.order_id === imported.entity_id).length === n, 60_000);
+    }
+    asked = 0;
+    await waitFor('both parts confirmed on Amazon', async () => {
+      if (Date.now() - asked > 3000) {
+        asked = Date.now();
+        await post(gw, `/v1/connections/${magento.id}/sync`, { entities: ['shipments'] }, 202);
+      }
+      return (az.state.confirmations.get(order.orderId) ?? []).length === 2;
+    }, 90_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    await post(gw, `/v1/connections/${magento.id}/sync`, { entities: ['shipments'], full: true }, 202);
+    await new Promise((r) => setTimeout(r, 2500));
+    const confirmed = az.state.confirmations.get(order.orderId)!;
+    expect(confirmed.map((c) => c.trackingNumber).sort()).toEqual(['1Z-E2E-1', '1Z-E2E-2']);
+    expect(confirmed.every((c) => c.items.reduce((n, it) => n + it.quantity, 0) === 1)).toBe(true);
+    expect(mg.state.shipments.filter((sh) => sh.order_id === imported.entity_id)).toHaveLength(2);
+    // The faults were met on the way.
+    const confirmCalls = az.requests.filter((r) => r.operation === 'confirmShipment');
+    expect(confirmCalls.filter((r) => r.status === 429)).toHaveLength(2);
+    expect(confirmCalls.filter((r) => r.status === 503)).toHaveLength(1);
   });
 });
