@@ -1,7 +1,8 @@
 // The flows between the Magento and Amazon simulators through the REST API: an Amazon order imported
 // into Magento with Amazon's totals, and Magento stock carried to the Amazon listing by the rules. The
 // flows name neither channel; the profile maps the Amazon SKU to the Magento one. Two partial Magento
-// shipments, each sent twice by the client, are confirmed on Amazon once each through 429s and a 503.
+// shipments, each sent twice by the client, are confirmed on Amazon once each through 429s and a 503; the
+// first Magento order create is applied with its answer lost, and a replayed Amazon pull imports nothing again.
 import { afterEach, describe, expect, test } from 'vitest';
 import { amazonAdapter } from '../src/adapters/amazon/index.ts';
 import { clearTokenCache } from '../src/adapters/amazon/lwa.ts';
@@ -10,7 +11,7 @@ import { startAmazonSim, type AmazonSim } from './sim/amazon/index.ts';
 import { startMagentoSim, type MagentoSim } from './sim/magento/index.ts';
 import { startGateway, type TestGateway } from './support/app.ts';
 import { post } from './support/flows-harness.ts';
-import { listAll, waitFor } from './support/sync-harness.ts';
+import { listAll, requestSync, waitFor, waitForPulls } from './support/sync-harness.ts';
 
 let stop: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -52,12 +53,20 @@ describe('Amazon and Magento simulators', () => {
     await waitFor(`Amazon quantity of ${aSku} at ${expected}`, () => az.state.quantityOf(aSku) === expected, 60_000);
 
     // An Amazon order placed three minutes ago (outside the two-minute lag): imported into Magento.
+    // Magento applies the first order create but its answer is lost; the import must not create a second.
+    mg.faults.loseAnswerNext(1, 'POST /V1/orders');
     const order = az.state.placeOrder({ items: [{ sku: aSku, quantity: 2, unitPrice: '12.50' }], createdTime: Date.now() - 180_000 });
     await post(gw, `/v1/connections/${amazon.id}/sync`, { entities: ['orders'] }, 202);
     const imported = await waitFor('the order in Magento', () => mg.state.orders.find((o) => o.ext_order_id === order.orderId || JSON.stringify(o.extra ?? {}).includes(order.orderId) || o.items.some((i) => i.sku === mSku)), 60_000);
     const azOrder = (await listAll(gw, `/v1/orders?connection_id=${amazon.id}`)).find((o) => o.external_id === order.orderId);
     expect(imported.grand_total.toFixed(2)).toBe(azOrder.totals.total.amount);
     expect(mg.state.orders.filter((o) => o.items.some((i) => i.sku === mSku))).toHaveLength(1);
+    // A replayed full pull of Amazon's orders imports nothing again.
+    await waitForPulls(gw, amazon.id, await requestSync(gw, amazon.id, { entities: ['orders'], full: true }), ['orders'], 60_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(mg.state.orders.filter((o) => o.items.some((i) => i.sku === mSku))).toHaveLength(1);
+    const creates = mg.requests.filter((r) => r.method === 'POST' && /\/V1\/orders$/.test(r.path));
+    expect(creates[0]?.status, 'the first create was applied and its answer lost').toBe(0);
 
     // Shipped in Magento in two parts, while Amazon answers confirmShipment with 429s and a 503: each
     // part is confirmed on Amazon exactly once.

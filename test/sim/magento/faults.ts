@@ -65,7 +65,10 @@ export class MagentoFaults {
   get pending(): readonly Rule[] {
     return this.#rules;
   }
-  /** The fault hitting a request to `path` (a request spends one hit of the first matching rule). */
+  /**
+   * The fault hitting a request, given as `METHOD /V1/path` (so `pathContains` may name a method too, e.g.
+   * 'POST /V1/orders'); a request spends one hit of the first matching rule.
+   */
   pick(path: string, kinds: readonly FaultKind[]): FaultKind | null {
     for (let i = 0; i < this.#rules.length; i++) {
       const r = this.#rules[i]!;

@@ -971,7 +971,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
     requests.push(rec);
     const m = /^\/rest(?:\/([^/]+))?(\/V1\/.*)$/.exec(url.pathname);
     const rawPath = m?.[2] ?? url.pathname;
-    const before = faults.pick(rawPath, ['drop', 'timeout', 'error500', 'error503']);
+    const before = faults.pick(`${c.req.method} ${rawPath}`, ['drop', 'timeout', 'error500', 'error503']);
     if (before === 'drop') {
       c.env?.incoming?.socket?.destroy();
       return new Response(null, { status: 204 });
@@ -1035,7 +1035,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       const handler = routes[key];
       if (!handler) throw new MageError(404, 'Request does not match any route.', []);
       const result = await handler({ store, storeCode, params: matched.params, query: url.searchParams, body, now: clock() });
-      const after = faults.pick(rawPath, ['malformed', 'lose_answer']);
+      const after = faults.pick(`${c.req.method} ${rawPath}`, ['malformed', 'lose_answer']);
       if (after === 'lose_answer') {
         // the store acted; the answer never arrives
         rec.status = 0;
