@@ -190,6 +190,8 @@ export interface ItemIssue {
   severity: 'error' | 'warning';
   /** The attribute the issue is about, when the upstream says. */
   attribute?: string | null;
+  /** The mapping profile rule behind the attribute (e.g. `attributes[2]`, `identifiers`), when the flows know it. */
+  rule?: string | null;
 }
 
 /** The outcome of a write over many items: which went through, and what was said about the rest. */

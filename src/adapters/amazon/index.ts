@@ -127,13 +127,14 @@ export function createAmazonAdapter(ctx: AdapterContext<AmazonSettings, AmazonCr
     },
 
     async publishListings(inputs: ListingInput[], w): Promise<BulkResult> {
-      // Every listing is checked against its product type first: nothing invalid is sent.
+      // Every listing is put in Amazon's attribute shape and checked against its product type first:
+      // nothing invalid is sent.
       const issues: ItemIssue[] = [];
       const valid: ListingInput[] = [];
       for (const input of inputs) {
-        const found = await productTypes.validate(input, primary);
+        const { listing, issues: found } = await productTypes.prepare(input, primary);
         if (found.some((i) => i.severity === 'error')) issues.push(...found);
-        else valid.push(input);
+        else valid.push(listing);
       }
       if (useFeed(valid.length)) {
         const r = await feeds.submit(

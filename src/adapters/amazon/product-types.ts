@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import type { ItemIssue, ListingInput } from '../../core/ports.ts';
 import type { SpApiClient } from './client.ts';
+import { MARKETPLACES } from './marketplaces.ts';
 
 const Definition = z.object({
   productType: z.string(),
@@ -13,13 +14,64 @@ const Definition = z.object({
   schema: z.object({ link: z.object({ resource: z.string().min(1), verb: z.string().nullish() }), checksum: z.string().min(1) }),
 });
 
-/** Compiled validators by schema checksum, shared by every connection of the process. */
-const compiled = new Map<string, ValidateFunction>();
+type Json = Record<string, unknown>;
+/** A product type schema as the adapter uses it: the validator, and the attributes' schemas for reshaping. */
+interface CompiledType {
+  validate: ValidateFunction;
+  properties: Record<string, Json>;
+}
+/** Compiled product types by schema checksum, shared by every connection of the process. */
+const compiled = new Map<string, CompiledType>();
 /** How long a (product type, marketplace) keeps the checksum it was last given before asking again. */
 const DEFINITION_TTL_MS = 60 * 60 * 1000;
 
 type FormatsPlugin = (ajv: Ajv2019) => unknown;
 const addFormats = ((ajvFormats as unknown as { default?: FormatsPlugin }).default ?? (ajvFormats as unknown as FormatsPlugin)) as FormatsPlugin;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function coerce(v: unknown, type: unknown): unknown {
+  if ((type === 'number' || type === 'integer') && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  if (type === 'boolean' && (v === 'true' || v === 'false')) return v === 'true';
+  if (type === 'string' && (typeof v === 'number' || typeof v === 'boolean')) return String(v);
+  return v;
+}
+
+/**
+ * A listing's attributes in Amazon's shape. Profiles produce plain values (`item_name: 'Shirt'`,
+ * `externally_assigned_product_identifier: { type: 'ean', value }`, `parent_sku: 'P-1'`); Amazon takes
+ * every attribute as an array of objects, the value under the property the product type names (`value`,
+ * or `name` for variation_theme), with `marketplace_id` and, for localized text, `language_tag` where the
+ * schema has them. A variation child's `parent_sku` becomes child_parent_sku_relationship. Values already
+ * in Amazon's shape (arrays of objects) pass as they are; attributes the product type does not know are
+ * wrapped as `[{ value, marketplace_id }]` and left for Amazon to judge.
+ * @example toAmazonAttributes({ condition_type: 'new_new' }, props, 'ATVPDKIKX0DER', 'en_US') // { condition_type: [{ value: 'new_new', marketplace_id: 'ATVPDKIKX0DER' }] }
+ */
+export function toAmazonAttributes(attributes: Record<string, unknown>, properties: Record<string, Json>, marketplaceId: string, languageTag: string | null): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined) continue;
+    if (name === 'parent_sku' && !(name in properties) && !Array.isArray(value)) {
+      out.child_parent_sku_relationship = [{ child_relationship_type: 'variation', parent_sku: String(value), marketplace_id: marketplaceId }];
+      continue;
+    }
+    if (Array.isArray(value) && value.length > 0 && value.every(isObject)) {
+      out[name] = value;
+      continue;
+    }
+    const items = isObject(properties[name]?.items) ? (properties[name]!.items as Json) : undefined;
+    const props = items && isObject(items.properties) ? (items.properties as Record<string, Json>) : undefined;
+    const required = Array.isArray(items?.required) ? (items!.required as unknown[]).filter((r): r is string => typeof r === 'string') : [];
+    const key = !props || 'value' in props ? 'value' : 'name' in props ? 'name' : (required.find((r) => r !== 'marketplace_id' && r !== 'language_tag') ?? 'value');
+    out[name] = (Array.isArray(value) ? value : [value]).map((v) => {
+      const entry: Json = isObject(v) ? { ...v } : { [key]: coerce(v, props?.[key]?.type) };
+      if ((!props || 'marketplace_id' in props) && entry.marketplace_id === undefined) entry.marketplace_id = marketplaceId;
+      if (props && 'language_tag' in props && languageTag && entry.language_tag === undefined) entry.language_tag = languageTag;
+      return entry;
+    });
+  }
+  return out;
+}
 
 export function compileProductTypeSchema(schema: Record<string, unknown>): ValidateFunction {
   // Amazon's meta-schema and its custom keywords (selectors, editable, hidden, enumNames…) are not
@@ -62,7 +114,7 @@ export class ProductTypes {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async validator(productType: string, marketplaceId: string, requirements: 'LISTING' | 'LISTING_OFFER_ONLY'): Promise<ValidateFunction> {
+  async validator(productType: string, marketplaceId: string, requirements: 'LISTING' | 'LISTING_OFFER_ONLY'): Promise<CompiledType> {
     const key = `${productType}\n${marketplaceId}\n${requirements}`;
     const known = this.#checksums.get(key);
     if (known && this.now() - known.at < DEFINITION_TTL_MS) {
@@ -91,7 +143,7 @@ export class ProductTypes {
       }
       if (typeof schema !== 'object' || schema === null) throw new AppError('upstream_unavailable', `amazon product type schema of ${productType} is not an object`);
       try {
-        validate = compileProductTypeSchema(schema as Record<string, unknown>);
+        validate = { validate: compileProductTypeSchema(schema as Record<string, unknown>), properties: isObject((schema as Json).properties) ? ((schema as Json).properties as Record<string, Json>) : {} };
       } catch (err) {
         throw new AppError('upstream_unavailable', `amazon product type schema of ${productType} does not compile: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
@@ -102,12 +154,19 @@ export class ProductTypes {
 
   /** The listing's problems against its product type; empty when it may be sent. */
   async validate(input: ListingInput, defaultMarketplace: string): Promise<ItemIssue[]> {
+    return (await this.prepare(input, defaultMarketplace)).issues;
+  }
+
+  /** The listing with its attributes in Amazon's shape (toAmazonAttributes), and its problems against the product type. */
+  async prepare(input: ListingInput, defaultMarketplace: string): Promise<{ listing: ListingInput; issues: ItemIssue[] }> {
+    const mp = input.marketplace_id ?? defaultMarketplace;
     try {
-      const validate = await this.validator(input.product_type, input.marketplace_id ?? defaultMarketplace, input.offer_only ? 'LISTING_OFFER_ONLY' : 'LISTING');
-      return validate(input.attributes) ? [] : schemaIssues(input.sku, validate.errors);
+      const { validate, properties } = await this.validator(input.product_type, mp, input.offer_only ? 'LISTING_OFFER_ONLY' : 'LISTING');
+      const listing = { ...input, attributes: toAmazonAttributes(input.attributes, properties, mp, MARKETPLACES[mp]?.language ?? null) };
+      return { listing, issues: validate(listing.attributes) ? [] : schemaIssues(input.sku, validate.errors) };
     } catch (err) {
       if (err instanceof AppError && err.kind === 'not_found') {
-        return [{ sku: input.sku, code: 'PRODUCT_TYPE', message: `amazon has no product type ${input.product_type}`, severity: 'error', attribute: null }];
+        return { listing: input, issues: [{ sku: input.sku, code: 'PRODUCT_TYPE', message: `amazon has no product type ${input.product_type}`, severity: 'error', attribute: null }] };
       }
       throw err;
     }

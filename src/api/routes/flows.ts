@@ -22,7 +22,7 @@ const Listing = z
     sku: z.string(),
     product_id: z.string(),
     state: z.enum(['submitted', 'published', 'rejected', 'invalid', 'failed']),
-    issues: z.array(z.object({ sku: z.string(), code: z.string(), message: z.string(), severity: z.string(), attribute: z.string().nullish() })),
+    issues: z.array(z.object({ sku: z.string(), code: z.string(), message: z.string(), severity: z.string(), attribute: z.string().nullish(), rule: z.string().nullish().openapi({ description: 'The profile rule behind the attribute, e.g. attributes[2].' }) })),
     updated_at: z.string(),
   })
   .openapi('Listing');

@@ -7,7 +7,7 @@ import { ulid } from '../ids.ts';
 import { raiseException } from '../../store/flows.ts';
 import { toProduct, variantsForProducts } from '../../store/catalog.ts';
 import type { ItemIssue, ListingInput } from '../ports.ts';
-import { mapProduct } from './rules.ts';
+import { explainIssue, mapProduct } from './rules.ts';
 import type { FlowContext, FlowRunResult } from './runner.ts';
 import { chunks, submit, unfinished } from './shared.ts';
 
@@ -17,7 +17,11 @@ export async function catalogPublish(ctx: FlowContext): Promise<FlowRunResult> {
   const { db, link } = ctx;
   const rows = await db.selectFrom('products').selectAll().where('connection_id', '=', link.source_connection_id).where('deleted_at', 'is', null).where('status', '=', 'active').orderBy('id').execute();
   const variants = await variantsForProducts(db, link.tenant_id, rows.map((r) => r.id));
-  const products = rows.map((r) => toProduct(r, variants.get(r.id) ?? []));
+  const all = rows.map((r) => toProduct(r, variants.get(r.id) ?? []));
+  // A configurable's children are often products of their own too (Magento lists them); they are
+  // published as the family's children only, not a second time as standalone listings.
+  const familySkus = new Set(all.filter((p) => p.options.length > 0 && p.variants.length > 1).flatMap((p) => p.variants.map((v) => v.sku)));
+  const products = all.filter((p) => p.options.length > 0 || !p.variants.every((v) => familySkus.has(v.sku)));
   const cats = await db.selectFrom('categories').select(['id', 'name']).where('connection_id', '=', link.source_connection_id).execute();
   const categoryNames = new Map(cats.map((c) => [c.id, c.name]));
   let submitted = 0;
@@ -36,7 +40,7 @@ export async function catalogPublish(ctx: FlowContext): Promise<FlowRunResult> {
           if (before && before.content_hash === hash && before.state !== 'failed') continue;
           if (before?.operation_id && busy.has(before.operation_id)) continue;
           const issues: ItemIssue[] = [...m.issues];
-          if (issues.length === 0 && live.adapter.validateListing) issues.push(...(await live.adapter.validateListing(m.listing)));
+          if (issues.length === 0 && live.adapter.validateListing) issues.push(...(await live.adapter.validateListing(m.listing)).map((i) => explainIssue(i, m.productId, m.listing, ctx.rules)));
           const errors = issues.filter((i) => i.severity === 'error');
           if (errors.length) {
             invalid += 1;

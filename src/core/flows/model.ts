@@ -67,6 +67,7 @@ export const ProfileRules = z
       .object({
         enabled: z.boolean().default(true),
         theme: z.record(Code, Code).default({}).meta({ description: 'Source option name to target variation attribute, e.g. {"size":"size_name"}.' }),
+        theme_name: Code.nullish().meta({ description: 'The variation theme the target knows the family by, e.g. "SIZE/COLOR" (default: the target attributes joined by "/").' }),
       })
       .strict()
       .default({ enabled: true, theme: {} }),

@@ -97,6 +97,7 @@ export function mapProduct(p: Product, rules: ProfileRules, marketplaceId: strin
   const variantsOf = p.variants.length > 0 ? p.variants : [];
   const isParent = rules.variations.enabled && p.options.length > 0 && variantsOf.length > 1;
   const theme = isParent ? p.options.map((o) => rules.variations.theme[o.name] ?? o.name) : [];
+  const themeName = rules.variations.theme_name ?? theme.join('/');
   const out: MappedListing[] = [];
   const build = (v: Variant, role: 'parent' | 'child' | 'single'): MappedListing => {
     const issues: ItemIssue[] = [];
@@ -106,14 +107,14 @@ export function mapProduct(p: Product, rules: ProfileRules, marketplaceId: strin
     const desc = rules.content.description_attribute ? p.attributes[rules.content.description_attribute] : p.description;
     if (desc) attrs.product_description = desc;
     if (rules.content.images && p.images.length) attrs.main_product_image_locator = p.images[0]!.url;
-    for (const m of rules.attributes as AttributeMapping[]) {
+    for (const [ruleIndex, m] of (rules.attributes as AttributeMapping[]).entries()) {
       let value: unknown;
       if (m.from === 'constant') value = m.value;
       else if (m.from === 'field') value = applyTransforms(fieldOf(p, v, m.field), m.transform);
       else value = applyTransforms(v.attributes[m.source] ?? p.attributes[m.source] ?? null, m.transform);
       if (value === null || value === undefined || value === '') {
         if (m.from !== 'constant' && m.required) {
-          issues.push({ sku: v.sku, code: 'MAPPING_MISSING_VALUE', severity: 'error', attribute: m.target, message: `product ${p.id}: rule for ${m.target} (from ${m.from === 'field' ? `field ${m.field}` : `attribute ${m.source}`}) found no value` });
+          issues.push({ sku: v.sku, code: 'MAPPING_MISSING_VALUE', severity: 'error', attribute: m.target, rule: `attributes[${ruleIndex}]`, message: `product ${p.id}: rule for ${m.target} (from ${m.from === 'field' ? `field ${m.field}` : `attribute ${m.source}`}) found no value` });
         }
         continue;
       }
@@ -121,11 +122,11 @@ export function mapProduct(p: Product, rules: ProfileRules, marketplaceId: strin
     }
     if (role === 'parent') {
       attrs.parentage_level = 'parent';
-      attrs.variation_theme = theme.join('/');
+      attrs.variation_theme = themeName;
     } else if (role === 'child') {
       attrs.parentage_level = 'child';
       attrs.parent_sku = p.identifiers.sku ?? p.external_id;
-      attrs.variation_theme = theme.join('/');
+      attrs.variation_theme = themeName;
       for (const o of p.options) {
         const val = v.options[o.name];
         if (val !== undefined) attrs[rules.variations.theme[o.name] ?? o.name] = val;
@@ -136,9 +137,9 @@ export function mapProduct(p: Product, rules: ProfileRules, marketplaceId: strin
     if (role !== 'parent') {
       if (id) attrs.externally_assigned_product_identifier = { type: id.type, value: id.value };
       else if (rules.identifiers.gtin_exemption) attrs.supplier_declared_has_product_identifier_exemption = true;
-      else issues.push({ sku: v.sku, code: 'MAPPING_NO_IDENTIFIER', severity: 'error', attribute: 'externally_assigned_product_identifier', message: `product ${p.id}: no ${rules.identifiers.match.join('/')} identifier and no GTIN exemption (identifier rules)` });
+      else issues.push({ sku: v.sku, code: 'MAPPING_NO_IDENTIFIER', severity: 'error', attribute: 'externally_assigned_product_identifier', rule: 'identifiers', message: `product ${p.id}: no ${rules.identifiers.match.join('/')} identifier and no GTIN exemption (identifier rules)` });
     }
-    if (!productType) issues.push({ sku: v.sku, code: 'MAPPING_NO_PRODUCT_TYPE', severity: 'error', attribute: null, message: `product ${p.id}: no category rule gives a product type and the profile has no default` });
+    if (!productType) issues.push({ sku: v.sku, code: 'MAPPING_NO_PRODUCT_TYPE', severity: 'error', attribute: null, rule: 'categories', message: `product ${p.id}: no category rule gives a product type and the profile has no default` });
     return { listing: { sku: v.sku, marketplace_id: marketplaceId, product_type: productType ?? 'UNKNOWN', attributes: attrs }, issues, productId: p.id };
   };
   if (isParent) {
@@ -150,4 +151,48 @@ export function mapProduct(p: Product, rules: ProfileRules, marketplaceId: strin
     for (const v of variantsOf) out.push(build(v, 'single'));
   }
   return out;
+}
+
+/** Attributes the flows set themselves, by the profile section that decides them. */
+const SECTION_OF: Record<string, string> = {
+  item_name: 'content',
+  product_description: 'content',
+  main_product_image_locator: 'content',
+  externally_assigned_product_identifier: 'identifiers',
+  supplier_declared_has_product_identifier_exemption: 'identifiers',
+  parentage_level: 'variations',
+  variation_theme: 'variations.theme_name',
+  parent_sku: 'variations',
+  child_parent_sku_relationship: 'variations',
+};
+
+/**
+ * The profile rule behind a target attribute: the attribute mapping that targets it (`attributes[i]`),
+ * the variation theme for an option's attribute, or the section the flows fill it from; null when no
+ * rule gives it (the profile lacks a mapping for it).
+ */
+export function ruleFor(attribute: string | null | undefined, rules: ProfileRules): { rule: string; describe: string } | null {
+  if (!attribute) return null;
+  const i = rules.attributes.findIndex((a) => a.target === attribute);
+  if (i >= 0) {
+    const m = rules.attributes[i]!;
+    const from = m.from === 'constant' ? `constant ${JSON.stringify(m.value)}` : m.from === 'field' ? `field ${m.field}` : `attribute ${m.source}`;
+    return { rule: `attributes[${i}]`, describe: `${from} to ${attribute}` };
+  }
+  const option = Object.entries(rules.variations.theme).find(([, target]) => target === attribute);
+  if (option) return { rule: 'variations.theme', describe: `option ${option[0]} to ${attribute}` };
+  const section = SECTION_OF[attribute];
+  return section ? { rule: section, describe: attribute } : null;
+}
+
+/**
+ * A target's validation issue named for the merchant: the product, the attribute and the profile rule
+ * that gives the attribute (or that none does).
+ */
+export function explainIssue(issue: ItemIssue, productId: string, listing: ListingInput, rules: ProfileRules): ItemIssue {
+  if (!issue.attribute || issue.rule) return issue;
+  const r = ruleFor(issue.attribute, rules);
+  const present = listing.attributes[issue.attribute] !== undefined;
+  const why = r ? `profile rule ${r.rule} (${r.describe}) ${present ? 'gave a value the product type refuses' : 'gave no value'}` : `no profile rule maps ${issue.attribute}`;
+  return { ...issue, rule: r?.rule ?? null, message: `product ${productId} (${issue.sku}), attribute ${issue.attribute}: ${issue.message}; ${why}` };
 }

@@ -1,0 +1,170 @@
+// Catalog publish and price sync between the Magento and Amazon simulators, through the REST API, and the
+// write API as GraphQL mutations. A Magento catalog (simple products and a configurable with Color/Size
+// children) goes to Amazon in one JSON_LISTINGS_FEED: the configurable as a SHIRT parent whose children name
+// it in child_parent_sku_relationship, with the profile's variation theme; a product the product type
+// refuses is held back with the product, attribute and rule named; one Amazon refuses is shown with
+// Amazon's issue; a later single change goes by putListingsItem. Prices of one Magento website reach the
+// Amazon offers through the profile's rules. GraphQL writes sent twice with one key are applied once.
+import { afterEach, describe, expect, test } from 'vitest';
+import { amazonAdapter } from '../src/adapters/amazon/index.ts';
+import { clearTokenCache } from '../src/adapters/amazon/lwa.ts';
+import { magentoAdapter } from '../src/adapters/magento/index.ts';
+import { startAmazonSim, type AmazonSim } from './sim/amazon/index.ts';
+import { startMagentoSim, type MagentoSim, type MagentoSimOptions } from './sim/magento/index.ts';
+import { startGateway, type TestGateway } from './support/app.ts';
+import { exceptions, post } from './support/flows-harness.ts';
+import { json, listAll, waitFor } from './support/sync-harness.ts';
+
+let stop: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await stop?.();
+  stop = undefined;
+});
+
+interface Sides {
+  gw: TestGateway;
+  mg: MagentoSim;
+  az: AmazonSim;
+  magento: { id: string };
+  amazon: { id: string };
+}
+
+/** Both simulators, the gateway and both connections; `prepare` edits Magento before the first pull. */
+async function sides(prepare: (mg: MagentoSim) => void, magentoSettings: Record<string, unknown> = {}, mgOptions: Omit<MagentoSimOptions, 'seed'> = {}): Promise<Sides> {
+  clearTokenCache();
+  const mg = await startMagentoSim({ seed: { simples: 5, configurables: 1, orders: 0, customers: 1, categories: 2 }, ...mgOptions });
+  const az = await startAmazonSim({ seed: { listings: 0, orders: 0, fbaInventory: 0, seed: 3 }, rateLimits: false, feedProcessingMs: 300 });
+  const gw = await startGateway({ adapters: [magentoAdapter, amazonAdapter] });
+  gw.tdb.pool.on('error', () => undefined);
+  stop = async () => {
+    await gw.close();
+    await az.stop();
+    await mg.stop();
+  };
+  prepare(mg);
+  const magento = await post(gw, '/v1/connections', { channel: 'magento', name: 'Magento (simulator)', settings: { base_url: mg.url, store_code: 'default', ...magentoSettings }, credentials: { type: 'oauth1', ...mg.credentials.oauth1 } });
+  const amazon = await post(gw, '/v1/connections', {
+    channel: 'amazon',
+    name: 'Amazon (simulator)',
+    // More than 3 listings in one write go by feed; the simulator's feeds finish in 300 ms.
+    settings: { region: 'na', seller_id: az.sellerId, marketplace_ids: az.marketplaceIds, endpoint: az.url, lwa_endpoint: az.lwaUrl, feed_threshold: 3, feed_poll_ms: 100 },
+    credentials: az.credentials,
+  });
+  await gw.engine.startWorkers(4);
+  return { gw, mg, az, magento, amazon };
+}
+
+const CHILDREN = ['CFG-000001-RED-S', 'CFG-000001-BLUE-M', 'CFG-000001-GREEN-L'];
+
+/** Clothing on Amazon: the configurable's category is a SHIRT, the rest generic PRODUCTs. */
+const catalogRules = {
+  categories: [{ category: '4', product_type: 'SHIRT' }],
+  default_product_type: 'PRODUCT',
+  attributes: [
+    { from: 'field', field: 'brand', target: 'brand' },
+    { from: 'constant', value: 'new_new', target: 'condition_type' },
+    { from: 'attribute', source: 'gender', target: 'department' },
+    { from: 'attribute', source: 'material', target: 'material' },
+  ],
+  variations: { theme: { Color: 'color', Size: 'size' }, theme_name: 'SIZE/COLOR' },
+  // The simulator's product types have no image attribute.
+  content: { images: false },
+  identifiers: { match: ['ean'] },
+  prices: { markup_percent: 10, rounding: 'cents_99', min: '15.00', max: '60.00' },
+};
+
+type Attr = Record<string, unknown>[];
+
+describe('catalog publish and prices, Magento to Amazon', () => {
+  test('a Magento catalog goes to Amazon in one feed with a variation family; refused products are named; a later change goes by putListingsItem; website prices follow the rules', { timeout: 150_000 }, async () => {
+    const s = await sides((mg) => {
+      for (const p of mg.state.products) {
+        // A clothing catalog: simple products in category 3, the configurable (a shirt) in category 4.
+        if (p.type_id === 'configurable') {
+          p.category_ids = [4];
+          p.attrs.gender = 'mens';
+        } else if (p.parent_id === null) p.category_ids = [3];
+        p.attrs.brand = 'Acme';
+      }
+      // SIM-000003 has no brand, which every Amazon product type requires: held back, never sent.
+      delete mg.state.product('SIM-000003')!.attrs.brand;
+      // SIM-000005 has a material, which the PRODUCT type does not know: Amazon refuses it.
+      mg.state.product('SIM-000005')!.attrs.material = 'cotton';
+    });
+    const { gw, mg, az, magento, amazon } = s;
+    await waitFor('Magento products pulled', async () => (await listAll(gw, `/v1/products?connection_id=${magento.id}`)).length === mg.state.products.length, 60_000);
+
+    const profile = await post(gw, '/v1/profiles', { name: 'Magento to Amazon', rules: catalogRules });
+    const link = await post(gw, '/v1/links', { name: 'publish', flow: 'catalog_publish', source_connection_id: magento.id, targets: [{ connection_id: amazon.id }], profile_id: profile.id, options: { bulk_threshold: 3, debounce_ms: 100 } });
+
+    await new Promise((r) => setTimeout(r, 8000));
+    console.log(JSON.stringify((await json(gw.call(`/v1/listings?link_id=${link.id}`))).data.map((l: any) => [l.sku, l.state, l.issues.map((i: any) => i.message)]), null, 1));
+    // One feed with every valid listing (and the one Amazon will refuse), each SKU once.
+    const feed = await waitFor('the feed processed', () => [...az.state.feeds.values()].find((f) => f.processingStatus === 'DONE'), 60_000);
+    await waitFor('the listings in Amazon', () => az.state.listings.size === 7, 30_000);
+    expect(az.state.feeds.size).toBe(1);
+    expect(feed.feedType).toBe('JSON_LISTINGS_FEED');
+    const doc = JSON.parse(az.state.feedDocuments.get(feed.inputFeedDocumentId)!.content!.toString('utf8')) as { messages: { sku: string; operationType: string; productType: string; attributes: Record<string, Attr> }[] };
+    const sent = doc.messages.map((m) => m.sku).sort();
+    expect(sent).toEqual(['CFG-000001', ...CHILDREN, 'SIM-000001', 'SIM-000002', 'SIM-000004', 'SIM-000005'].sort());
+    expect(az.requests.filter((r) => r.operation === 'putListingsItem' || r.operation === 'patchListingsItem')).toEqual([]);
+
+    // The variation family: a SHIRT parent with the profile's theme, children that name it.
+    const mp = az.marketplaceIds[0]!;
+    const parent = az.state.listings.get('CFG-000001')!;
+    expect(parent.productType).toBe('SHIRT');
+    expect(parent.attributes.parentage_level).toEqual([{ value: 'parent', marketplace_id: mp }]);
+    expect(parent.attributes.variation_theme).toEqual([{ name: 'SIZE/COLOR', marketplace_id: mp }]);
+    expect(parent.attributes.purchasable_offer).toBeUndefined();
+    for (const [sku, color, size] of [[CHILDREN[0], 'Red', 'S'], [CHILDREN[1], 'Blue', 'M'], [CHILDREN[2], 'Green', 'L']] as const) {
+      const child = az.state.listings.get(sku)!;
+      expect(child.productType, sku).toBe('SHIRT');
+      expect(child.attributes.child_parent_sku_relationship).toEqual([{ child_relationship_type: 'variation', parent_sku: 'CFG-000001', marketplace_id: mp }]);
+      expect(child.attributes.parentage_level).toEqual([{ value: 'child', marketplace_id: mp }]);
+      expect((child.attributes.color as Attr)[0]).toMatchObject({ value: color, marketplace_id: mp });
+      expect((child.attributes.size as Attr)[0]).toMatchObject({ value: size, marketplace_id: mp });
+      expect((child.attributes.department as Attr)[0]).toMatchObject({ value: 'mens' });
+      expect((child.attributes.externally_assigned_product_identifier as Attr)[0]).toMatchObject({ type: 'ean', value: mg.state.product(sku)!.attrs.ean });
+    }
+    const simple = az.state.listings.get('SIM-000001')!;
+    expect(simple.productType).toBe('PRODUCT');
+    expect(simple.attributes.item_name).toEqual([expect.objectContaining({ value: mg.state.product('SIM-000001')!.name, marketplace_id: mp })]);
+    expect(simple.attributes.brand).toEqual([expect.objectContaining({ value: 'Acme' })]);
+    expect(simple.attributes.condition_type).toEqual([{ value: 'new_new', marketplace_id: mp }]);
+    expect(simple.attributes.parentage_level).toBeUndefined();
+
+    // Held back: SIM-000003, with the product, the attribute and the rule named.
+    const products = await listAll(gw, `/v1/products?connection_id=${magento.id}`);
+    const idOf = (sku: string) => products.find((p) => p.external_id === sku)!.id as string;
+    const invalid = (await json(gw.call(`/v1/listings?product_id=${idOf('SIM-000003')}`))).data;
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]).toMatchObject({ sku: 'SIM-000003', state: 'invalid' });
+    const brandIssue = invalid[0].issues.find((i: { attribute?: string }) => i.attribute === 'brand');
+    expect(brandIssue, JSON.stringify(invalid[0].issues)).toMatchObject({ severity: 'error', rule: 'attributes[0]' });
+    expect(brandIssue.message).toContain(idOf('SIM-000003'));
+    expect(brandIssue.message).toContain('brand');
+    expect(az.state.listings.has('SIM-000003')).toBe(false);
+    // Refused by Amazon: SIM-000005, with Amazon's own issue.
+    const refused = await waitFor('the refusal recorded', async () => {
+      const r = (await json(gw.call(`/v1/listings?product_id=${idOf('SIM-000005')}`))).data[0];
+      return r?.state === 'rejected' ? r : undefined;
+    });
+    expect(refused.issues).toEqual([expect.objectContaining({ sku: 'SIM-000005', attribute: 'material', code: '90000900', severity: 'error' })]);
+    expect(az.state.listings.has('SIM-000005')).toBe(false);
+    const held = await exceptions(gw, `kind=listing_rejected&link_id=${link.id}`);
+    expect(held.map((e) => e.subject).sort()).toEqual([idOf('SIM-000003'), idOf('SIM-000005')].sort());
+    // Every other listing is published.
+    const all = (await json(gw.call(`/v1/listings?link_id=${link.id}`))).data as { sku: string; state: string }[];
+    expect(all.filter((l) => l.state === 'published').map((l) => l.sku).sort()).toEqual(['CFG-000001', ...CHILDREN, 'SIM-000001', 'SIM-000002', 'SIM-000004'].sort());
+
+    // A later single change, through the write API on Magento: one putListingsItem, no second feed.
+    const res = await gw.call(`/v1/products/${idOf('SIM-000001')}`, { method: 'PATCH', headers: { 'idempotency-key': 'title-1' }, body: JSON.stringify({ title: 'Linen shirt, now in stock' }) });
+    expect([200, 202], await res.clone().text()).toContain(res.status);
+    await waitFor('Magento has the new title', () => mg.state.product('SIM-000001')!.name === 'Linen shirt, now in stock');
+    await waitFor('the new title on Amazon', () => (az.state.listings.get('SIM-000001')!.attributes.item_name as Attr)[0]!.value === 'Linen shirt, now in stock', 60_000);
+    expect(az.requests.filter((r) => r.operation === 'putListingsItem' && r.status === 200)).toHaveLength(1);
+    expect(az.state.feeds.size).toBe(1);
+    expect(az.violations).toEqual([]);
+    expect(mg.violations).toEqual([]);
+  });
+});
