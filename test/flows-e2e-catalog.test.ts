@@ -97,8 +97,6 @@ describe('catalog publish and prices, Magento to Amazon', () => {
     const profile = await post(gw, '/v1/profiles', { name: 'Magento to Amazon', rules: catalogRules });
     const link = await post(gw, '/v1/links', { name: 'publish', flow: 'catalog_publish', source_connection_id: magento.id, targets: [{ connection_id: amazon.id }], profile_id: profile.id, options: { bulk_threshold: 3, debounce_ms: 100 } });
 
-    await new Promise((r) => setTimeout(r, 8000));
-    console.log(JSON.stringify((await json(gw.call(`/v1/listings?link_id=${link.id}`))).data.map((l: any) => [l.sku, l.state, l.issues.map((i: any) => i.message)]), null, 1));
     // One feed with every valid listing (and the one Amazon will refuse), each SKU once.
     const feed = await waitFor('the feed processed', () => [...az.state.feeds.values()].find((f) => f.processingStatus === 'DONE'), 60_000);
     await waitFor('the listings in Amazon', () => az.state.listings.size === 7, 30_000);

@@ -196,7 +196,13 @@ export class FlowRunner {
       const live = await this.engine.adapters.get(op.tenant_id, op.connection_id).catch(() => null);
       const caps = live?.factory.manifest.capabilities ?? [];
       if (live?.connection.status === 'active') {
-        for (const e of entities) if (caps.includes(READ_CAP[e])) await this.engine.schedulePull(db, op.tenant_id, op.connection_id, e, { runAt: new Date(), replace: true });
+        // A pull reads only up to the channel's safety lag before now: one run at once would stop short
+        // of the write just made (Magento: 2 s), and the next scheduled pull can be many minutes away.
+        // A second more for upstreams whose change times have one-second resolution (window ends are
+        // whole seconds there too).
+        const lag = live.factory.sync?.safetyLagMs ?? 0;
+        const runAt = new Date(Date.now() + (lag > 0 ? lag + 1_250 : 0));
+        for (const e of entities) if (caps.includes(READ_CAP[e])) await this.engine.schedulePull(db, op.tenant_id, op.connection_id, e, { runAt, replace: true });
       }
     }
     for (const linkId of touched) {
