@@ -10,7 +10,7 @@ import { amazonAdapter } from '../src/adapters/amazon/index.ts';
 import { clearTokenCache } from '../src/adapters/amazon/lwa.ts';
 import { magentoAdapter } from '../src/adapters/magento/index.ts';
 import { startAmazonSim, type AmazonSim } from './sim/amazon/index.ts';
-import { startMagentoSim, type MagentoSim, type MagentoSimOptions } from './sim/magento/index.ts';
+import { DEFAULT_STORES, startMagentoSim, type MagentoSim, type MagentoSimOptions } from './sim/magento/index.ts';
 import { startGateway, type TestGateway } from './support/app.ts';
 import { exceptions, post } from './support/flows-harness.ts';
 import { json, listAll, waitFor } from './support/sync-harness.ts';
@@ -90,7 +90,14 @@ describe('catalog publish and prices, Magento to Amazon', () => {
       delete mg.state.product('SIM-000003')!.attrs.brand;
       // SIM-000005 has a material, which the PRODUCT type does not know: Amazon refuses it.
       mg.state.product('SIM-000005')!.attrs.material = 'cotton';
-    });
+      // Website prices: the outlet website sells two SKUs cheaper or dearer than the default price, the
+      // main website one SKU for less (which the outlet's price link must not pick up).
+      // (Set a minute ago: the first pull reads up to Magento's safety lag before now.)
+      const before = Date.now() - 60_000;
+      mg.state.setWebsitePrice('SIM-000001', 'outlet', 30, before);
+      mg.state.setWebsitePrice(CHILDREN[0]!, 'outlet', 10, before);
+      mg.state.setWebsitePrice('SIM-000004', 'base', 20, before);
+    }, { store_view_prices: ['outlet'] }, { priceScope: 'website', stores: [...DEFAULT_STORES, { code: 'outlet', name: 'Outlet Store View', website_code: 'outlet', currency: 'USD', locale: 'en_US' }] });
     const { gw, mg, az, magento, amazon } = s;
     await waitFor('Magento products pulled', async () => (await listAll(gw, `/v1/products?connection_id=${magento.id}`)).length === mg.state.products.length, 60_000);
 
@@ -162,6 +169,38 @@ describe('catalog publish and prices, Magento to Amazon', () => {
     await waitFor('the new title on Amazon', () => (az.state.listings.get('SIM-000001')!.attributes.item_name as Attr)[0]!.value === 'Linen shirt, now in stock', 60_000);
     expect(az.requests.filter((r) => r.operation === 'putListingsItem' && r.status === 200)).toHaveLength(1);
     expect(az.state.feeds.size).toBe(1);
+
+    // Prices of the outlet website (its store view, chosen by the link) reach the Amazon offers by the
+    // profile's rules: +10%, rounded up to .99, at least 15.00 and at most 60.00.
+    expect(mg.state.priceIn(mg.state.product('SIM-000001')!, mg.state.store('default')!)).toBe(5);
+    await post(gw, `/v1/connections/${amazon.id}/sync`, { entities: ['products'], full: true }, 202);
+    await waitFor('the Amazon listings mirrored', async () => (await listAll(gw, `/v1/products?connection_id=${amazon.id}`)).length === 7, 60_000);
+    await post(gw, '/v1/links', { name: 'outlet prices', flow: 'price_sync', source_connection_id: magento.id, targets: [{ connection_id: amazon.id }], profile_id: profile.id, options: { debounce_ms: 100, price_scope: 'outlet' } });
+    const expected: Record<string, number> = {
+      'SIM-000001': 33.99, // outlet 30.00 (default 5.00 would give the minimum, 15.00)
+      'SIM-000002': 46.99, // no outlet price: the default 42.01
+      'SIM-000004': 60, // default 116.03 capped (the main website's 20.00 is not the outlet's)
+      [CHILDREN[0]!]: 15, // outlet 10.00 raised to the minimum
+      [CHILDREN[1]!]: 24.99, // 21.99
+      [CHILDREN[2]!]: 25.99, // 22.99
+    };
+    const priced = () => Object.fromEntries(Object.keys(expected).map((sku) => [sku, az.state.priceOf(sku)]));
+    await waitFor(`outlet prices on Amazon (have ${JSON.stringify(priced())})`, () => Object.entries(expected).every(([sku, p]) => az.state.priceOf(sku) === p), 60_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}: ${JSON.stringify(priced())}`);
+    });
+    expect(az.state.priceOf('CFG-000001'), 'a variation parent has no offer').toBeNull();
+    // A new outlet price in Magento: read back and carried over.
+    mg.state.setWebsitePrice('SIM-000002', 'outlet', 50);
+    // (Magento is read a couple of seconds behind now: ask for a products pull until it is inside the window.)
+    let asked = 0;
+    await waitFor('the new outlet price on Amazon', async () => {
+      if (Date.now() - asked > 3000) {
+        asked = Date.now();
+        await post(gw, `/v1/connections/${magento.id}/sync`, { entities: ['products'] }, 202);
+      }
+      return az.state.priceOf('SIM-000002') === 55.99;
+    }, 60_000);
+    expect(az.state.priceOf('SIM-000001')).toBe(33.99);
     expect(az.violations).toEqual([]);
     expect(mg.violations).toEqual([]);
   });

@@ -305,9 +305,11 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
       });
       for (const c of res.items ?? []) here.set(String(c.id), c);
     }
+    const viewPrices = await pricesInViews([...rows.map((r) => String(r.id)), ...[...here.keys()]]);
     const out: RawRecord[] = [];
     for (const r of rows) {
       const payload: ProductPayload = { product: r, currency: info.currency, weight_unit: info.weight_unit, media_base_url: info.media_base_url };
+      if (viewPrices.length) payload.view_prices = viewPrices;
       if (r.type_id === 'configurable') {
         const links = (r.extension_attributes as { configurable_product_links?: unknown[] } | undefined)?.configurable_product_links ?? [];
         const children = links.map((l) => known(String(l))).filter((c): c is Record<string, unknown> => !!c);
@@ -329,6 +331,35 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
         payload.option_labels = labels;
       }
       out.push({ external_id: String(r.sku), updated_at: updatedOf(r), payload });
+    }
+    return out;
+  }
+
+  /**
+   * Prices of these products through each store view of the store_view_prices setting: in website price
+   * scope a view answers its website's price (the default view's read does not show it). One list read of
+   * SKU and price per view and batch.
+   */
+  async function pricesInViews(ids: string[]): Promise<{ scope: string; currency: string; prices: Record<string, number> }[]> {
+    if (s.store_view_prices.length === 0 || ids.length === 0) return [];
+    const configs = await client.request<Record<string, unknown>[]>({ method: 'GET', path: '/V1/store/storeConfigs' });
+    const unique = [...new Set(ids)];
+    const out: { scope: string; currency: string; prices: Record<string, number> }[] = [];
+    for (const view of s.store_view_prices) {
+      const cfg = configs.find((c) => c.code === view);
+      if (!cfg) throw new AppError('validation', `magento has no store view ${view}`, { retriable: false, errors: [{ path: 'settings.store_view_prices', message: `no store view ${view}` }] });
+      const prices: Record<string, number> = {};
+      for (let i = 0; i < unique.length; i += s.page_size) {
+        const batch = unique.slice(i, i + s.page_size);
+        const res = await client.request<SearchResult>({
+          method: 'GET',
+          path: '/V1/products',
+          store: view,
+          query: [...searchQuery({ groups: [[{ field: 'entity_id', value: batch.join(','), condition: 'in' }]], pageSize: batch.length, currentPage: 1 }), ['fields', 'items[sku,price]']],
+        });
+        for (const item of res.items ?? []) if (typeof item.sku === 'string' && typeof item.price === 'number') prices[item.sku] = item.price;
+      }
+      out.push({ scope: view, currency: typeof cfg.base_currency_code === 'string' ? cfg.base_currency_code : 'USD', prices });
     }
     return out;
   }

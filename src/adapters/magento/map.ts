@@ -88,6 +88,8 @@ export interface ProductPayload {
   currency: string;
   weight_unit?: string | null;
   media_base_url?: string | null;
+  /** Prices read through other store views (setting store_view_prices): view code, its currency, price by SKU. */
+  view_prices?: { scope: string; currency: string; prices: Record<string, number> }[];
 }
 
 const MAddress = z
@@ -255,6 +257,7 @@ export function toProduct(record: RawRecord): ProductInput {
       currency: z.string().regex(/^[A-Z]{3}$/),
       weight_unit: z.string().nullish(),
       media_base_url: z.string().nullish(),
+      view_prices: z.array(z.object({ scope: z.string(), currency: z.string().regex(/^[A-Z]{3}$/), prices: z.record(z.string(), z.number()) })).nullish(),
     }),
     'products',
     record,
@@ -275,7 +278,8 @@ export function toProduct(record: RawRecord): ProductInput {
   };
   const pricesOf = (x: MProduct) => {
     const special = Number(text(attrs(x.custom_attributes).get('special_price')) ?? NaN);
-    return x.price == null ? [] : [{ price: money(x.price, cur), sale_price: Number.isFinite(special) ? money(special, cur) : null }];
+    const scoped = (payload.view_prices ?? []).flatMap((v) => (v.prices[x.sku] === undefined ? [] : [{ marketplace_id: v.scope, price: money(v.prices[x.sku]!, v.currency), sale_price: null }]));
+    return x.price == null ? scoped : [{ price: money(x.price, cur), sale_price: Number.isFinite(special) ? money(special, cur) : null }, ...scoped];
   };
   const attributesOf = (x: MProduct) => {
     const out: Record<string, ReturnType<typeof scalar>> = {};

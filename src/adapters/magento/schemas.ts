@@ -19,6 +19,12 @@ export const MagentoSettings = z
     inventory: z.enum(['auto', 'msi', 'legacy']).default('auto'),
     /** MSI: the stock whose salable quantity is read (1 = Default Stock). */
     stock_id: z.number().int().min(1).default(1),
+    /**
+     * Store views whose prices are read besides the default one (website price scope: each view answers
+     * its website's price). Each product then carries one price per view, scoped by the view's code, for
+     * price links that publish a store view's (or website's) prices.
+     */
+    store_view_prices: z.array(z.string().regex(/^[a-z0-9_]{1,32}$/i, 'a Magento store code such as "default"')).max(20).default([]),
     /** createOrder: the offline payment method recorded on imported orders. */
     order_payment_method: z.string().min(1).max(64).default('checkmo'),
   })

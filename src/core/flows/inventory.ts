@@ -112,7 +112,7 @@ export async function priceSync(ctx: FlowContext): Promise<FlowRunResult> {
       for (const v of variants) {
         const sku = toMarket.get(v.sku) ?? v.sku;
         if (!known.has(sku)) continue;
-        const price = priceOf((v.vprices as never[]).length ? (v.vprices as never[]) : (v.pprices as never[]), rules.scope);
+        const price = priceOf((v.vprices as never[]).length ? (v.vprices as never[]) : (v.pprices as never[]), ctx.options.price_scope ?? rules.scope);
         if (!price) continue;
         desired.set(sku, `${targetPrice(price.amount, rules)} ${price.currency}`);
       }

@@ -146,6 +146,7 @@ export const LinkOptions = z
     import_orders_placed_after: z.iso.datetime({ offset: true }).nullish().meta({ description: 'Older orders are not imported (default: one day before the link was made).' }),
     bulk_threshold: z.number().int().min(1).max(10_000).default(20).meta({ description: 'From this many changes on one target, one bulk write instead of single ones.' }),
     debounce_ms: z.number().int().min(0).max(600_000).default(500).meta({ description: 'A burst of changes within this time is written once.' }),
+    price_scope: Code.nullish().meta({ description: 'Price links: the source price scope published (a store view or website code, e.g. a Magento store view in store_view_prices); overrides the profile\'s prices.scope.' }),
   })
   .strict();
 export type LinkOptions = z.infer<typeof LinkOptions>;

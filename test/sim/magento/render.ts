@@ -69,7 +69,7 @@ export function productJson(state: MagentoState, p: Product, store: Store | null
     sku: p.sku,
     name: sv.name ?? p.name,
     attribute_set_id: p.attribute_set_id,
-    price: p.price,
+    price: state.priceIn(p, store),
     status: p.status,
     visibility: p.visibility,
     type_id: p.type_id,

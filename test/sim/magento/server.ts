@@ -33,6 +33,12 @@ export interface MagentoSimOptions {
   validateResponses?: 'all' | 'sample' | 'off';
   /** default false: Magento_TwoFactorAuth on, so POST /V1/integration/admin/token is refused (401) */
   twoFactorAuth?: boolean;
+  /**
+   * default 'global': one price per product (catalog/price/scope 0). 'website': a website may have its own
+   * price (state.setWebsitePrice, or base-prices rows with a store id); reads through a store view answer
+   * its website's price.
+   */
+  priceScope?: 'global' | 'website';
 }
 
 export interface RequestLog {
@@ -134,6 +140,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
   const clock = options.clock ?? Date.now;
   const config = { msi: options.msi ?? true, allowIntegrationBearer: options.allowIntegrationBearer ?? false, pageSizeMax: options.pageSizeMax ?? 300 };
   const state = new MagentoState(clock, options.stores ?? DEFAULT_STORES);
+  state.priceScope = options.priceScope ?? 'global';
   state.seed(options.seed ?? {});
 
   const hex = (n: number) => randomBytes(n).toString('hex').slice(0, n);
@@ -234,6 +241,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       case 'status':
       case 'visibility':
       case 'price':
+        return state.priceIn(p, store);
       case 'weight':
       case 'attribute_set_id':
         return p[f];
@@ -798,7 +806,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       const prices = ctx.body.prices;
       if (!Array.isArray(prices)) throw required('prices');
       const failures: { message: string; parameters: string[] }[] = [];
-      const ok: { p: Product; price: number }[] = [];
+      const ok: { p: Product; price: number; storeId: number }[] = [];
       for (const raw of prices as { sku?: unknown; price?: unknown; store_id?: unknown }[]) {
         const sku = String(raw.sku ?? '');
         const p = state.product(sku);
@@ -807,12 +815,18 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
         if (!p) failures.push({ message: 'The product that was requested doesn\'t exist. Verify the product and try again. Row ID: SKU = %SKU, Store ID: %storeId, Price: %price.', parameters: [sku, String(storeId), String(raw.price)] });
         else if (!Number.isFinite(price) || price < 0) failures.push({ message: 'Invalid attribute %fieldName = %fieldValue. Row ID: SKU = %SKU, Store ID: %storeId.', parameters: ['Price', String(raw.price), sku, String(storeId)] });
         else if (storeId !== 0 && !state.storeById(storeId)) failures.push({ message: 'Requested store is not found. Row ID: SKU = %SKU, Store ID: %storeId.', parameters: [sku, String(storeId)] });
-        else ok.push({ p, price });
+        else ok.push({ p, price, storeId });
       }
-      // valid rows are saved even when others fail (Magento's price storage answers the failures only)
-      for (const { p, price } of ok) {
-        p.price = round2(price);
-        p.updated_at = ctx.now;
+      // valid rows are saved even when others fail (Magento's price storage answers the failures only);
+      // in website price scope a row for a store view sets the price of its website
+      for (const { p, price, storeId } of ok) {
+        const website = storeId !== 0 && state.priceScope === 'website' ? state.websites.find((w) => w.id === state.storeById(storeId)!.website_id) : undefined;
+        if (website) state.setWebsitePrice(p.sku, website.code, price, ctx.now);
+        else {
+          state.version++;
+          p.price = round2(price);
+          p.updated_at = ctx.now;
+        }
       }
       return failures;
     },
@@ -821,7 +835,12 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       if (!Array.isArray(skus)) throw required('skus');
       const missing = (skus as string[]).filter((sku) => !state.product(String(sku)));
       if (missing.length) throw new MageError(404, 'The following SKUs are not found: %SKU', { SKU: missing.join(', ') });
-      return (skus as string[]).map((sku) => ({ price: state.product(String(sku))!.price, store_id: 0, sku: state.product(String(sku))!.sku }));
+      // the default price, then (website price scope) one row per store view of a website with its own price
+      return (skus as string[]).flatMap((sku) => {
+        const p = state.product(String(sku))!;
+        const scoped = state.stores.filter((st) => p.website_prices?.[state.websites.find((w) => w.id === st.website_id)?.code ?? ''] !== undefined);
+        return [{ price: p.price, store_id: 0, sku: p.sku }, ...scoped.map((st) => ({ price: state.priceIn(p, st), store_id: st.id, sku: p.sku }))];
+      });
     },
     'GET /V1/customers/search': (ctx) => page(state.customers, sc(ctx), genericField((c) => customerJson(c, state)), (c) => c.id, (c) => customerJson(c, state), { name: 'customers', store: '' }),
     'GET /V1/store/storeViews': () => storeViews(),

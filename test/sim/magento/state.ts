@@ -55,6 +55,8 @@ export interface Product {
   children: number[];
   parent_id: number | null;
   website_ids: number[];
+  /** website price scope: website code -> that website's own price */
+  website_prices?: Record<string, number>;
 }
 
 export interface SourceItem {
@@ -300,6 +302,8 @@ export function magentoDate(ms: number): string {
 
 export class MagentoState {
   clock: () => number;
+  /** catalog/price/scope: global (one price) or website (a website may override it) */
+  priceScope: 'global' | 'website' = 'global';
   stores: Store[] = [];
   websites: Website[] = [];
   products: Product[] = [];
@@ -531,6 +535,25 @@ export class MagentoState {
   }
 
   /** Bumps updated_at of a product (for incremental-sync tests). */
+  /** The price a store view shows: its website's own price in website price scope, else the default. */
+  priceIn(p: Product, store: Store | null): number {
+    if (this.priceScope !== 'website' || !store) return p.price;
+    const code = this.websites.find((w) => w.id === store.website_id)?.code;
+    return (code ? p.website_prices?.[code] : undefined) ?? p.price;
+  }
+
+  /** Website price scope only: sets (or with null removes) a website's own price, as an admin save in that scope does. */
+  setWebsitePrice(sku: string, websiteCode: string, price: number | null, at = this.clock()): void {
+    if (this.priceScope !== 'website') throw new Error('the catalog price scope is global: prices have no website values');
+    const p = this.product(sku);
+    if (!p) throw new Error(`no product ${sku}`);
+    if (!this.websites.some((w) => w.code === websiteCode)) throw new Error(`no website ${websiteCode}`);
+    const prices = (p.website_prices ??= {});
+    if (price === null) delete prices[websiteCode];
+    else prices[websiteCode] = round2(price);
+    this.touchProduct(sku, at);
+  }
+
   touchProduct(sku: string, at = this.clock()): void {
     this.version++;
     const p = this.product(sku);
