@@ -30,9 +30,9 @@ interface Sides {
 }
 
 /** Both simulators, the gateway and both connections; `prepare` edits Magento before the first pull. */
-async function sides(prepare: (mg: MagentoSim) => void, magentoSettings: Record<string, unknown> = {}, mgOptions: Omit<MagentoSimOptions, 'seed'> = {}): Promise<Sides> {
+async function sides(prepare: (mg: MagentoSim) => void, magentoSettings: Record<string, unknown> = {}, mgOptions: MagentoSimOptions = {}): Promise<Sides> {
   clearTokenCache();
-  const mg = await startMagentoSim({ seed: { simples: 5, configurables: 1, orders: 0, customers: 1, categories: 2 }, ...mgOptions });
+  const mg = await startMagentoSim({ ...mgOptions, seed: { simples: 5, configurables: 1, orders: 0, customers: 1, categories: 2, ...mgOptions.seed } });
   const az = await startAmazonSim({ seed: { listings: 0, orders: 0, fbaInventory: 0, seed: 3 }, rateLimits: false, feedProcessingMs: 300 });
   const gw = await startGateway({ adapters: [magentoAdapter, amazonAdapter] });
   gw.tdb.pool.on('error', () => undefined);
@@ -202,6 +202,58 @@ describe('catalog publish and prices, Magento to Amazon', () => {
     }, 60_000);
     expect(az.state.priceOf('SIM-000001')).toBe(33.99);
     expect(az.violations).toEqual([]);
+    expect(mg.violations).toEqual([]);
+  });
+});
+
+/** A GraphQL request of tenant a; the answer's data, with errors failing the test. */
+async function gql<T = any>(gw: TestGateway, query: string, variables: Record<string, unknown>): Promise<T> {
+  const res = await gw.call('/graphql', { method: 'POST', body: JSON.stringify({ query, variables }), headers: { accept: 'application/json' } });
+  const body = (await res.json()) as { data?: T; errors?: unknown[] };
+  expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+  expect(res.status).toBe(200);
+  return body.data as T;
+}
+
+describe('the write API as GraphQL mutations, on the Magento simulator', () => {
+  test('setInventory, updateProduct of a variant and createShipment, each sent twice with one idempotency key, are applied once', { timeout: 120_000 }, async () => {
+    const { gw, mg, magento } = await sides(() => undefined, {}, { seed: { orders: 12, customers: 3 } });
+    const order = mg.state.orders.find((o) => o.state === 'processing' && o.items.some((i) => i.product_type === 'simple' && i.parent_item_id === null && i.qty_ordered - i.qty_shipped >= 1))!;
+    expect(order, 'a seeded processing order with a simple line').toBeDefined();
+    const line = order.items.find((i) => i.product_type === 'simple' && i.parent_item_id === null && i.qty_ordered - i.qty_shipped >= 1)!;
+    const [products, orders] = await waitFor('Magento pulled', async () => {
+      const p = await listAll(gw, `/v1/products?connection_id=${magento.id}`);
+      const o = await listAll(gw, `/v1/orders?connection_id=${magento.id}`);
+      return p.length === mg.state.products.length && o.some((x) => x.external_id === String(order.entity_id)) ? ([p, o] as const) : undefined;
+    }, 60_000);
+    const cfg = products.find((p) => p.external_id === 'CFG-000001');
+    const variant = cfg.variants.find((v: { sku: string }) => v.sku === 'CFG-000001-BLUE-M');
+    const ourOrder = orders.find((o) => o.external_id === String(order.entity_id));
+    const shipmentsBefore = mg.state.shipmentsOf(order.entity_id).length;
+
+    const setInventory = `mutation ($key: String) { setInventory(sku: "SIM-000002", connection_id: "${magento.id}", available: 42, location_id: "default", idempotency_key: $key) { id state kind } }`;
+    const updateProduct = `mutation ($id: ID!, $variant: ID, $key: String) { updateProduct(id: $id, variant_id: $variant, title: "Blue shirt, size M", idempotency_key: $key) { id state kind } }`;
+    const createShipment = `mutation ($order: ID!, $sku: String!, $key: String) { createShipment(order_id: $order, lines: [{ sku: $sku, quantity: 1 }], carrier: "UPS", tracking_number: "1Z-GQL-1", idempotency_key: $key) { id state kind } }`;
+    const calls: [string, Record<string, unknown>][] = [
+      [setInventory, { key: 'gql-stock-1' }],
+      [updateProduct, { id: cfg.id, variant: variant.id, key: 'gql-variant-1' }],
+      [createShipment, { order: ourOrder.id, sku: line.sku, key: 'gql-ship-1' }],
+    ];
+    for (const [query, variables] of calls) {
+      const first = Object.values(await gql(gw, query, variables))[0] as { id: string; state: string };
+      const second = Object.values(await gql(gw, query, variables))[0] as { id: string; state: string };
+      expect(second.id, 'the same operation answers the second request').toBe(first.id);
+    }
+    await waitFor('the stock in Magento', () => mg.state.sourceItem('SIM-000002', 'default')?.quantity === 42, 30_000);
+    await waitFor('the variant renamed in Magento', () => mg.state.product('CFG-000001-BLUE-M')!.name === 'Blue shirt, size M', 30_000);
+    await waitFor('the shipment in Magento', () => mg.state.shipmentsOf(order.entity_id).length === shipmentsBefore + 1, 30_000);
+    // Once each, and nothing more after a while.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(mg.state.stockWrites.get('SIM-000002@default')).toBe(1);
+    expect(mg.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/V1/products/CFG-000001-BLUE-M') && r.status === 200)).toHaveLength(1);
+    expect(mg.requests.filter((r) => r.method === 'POST' && new RegExp(`/V1/order/${order.entity_id}/ship$`).test(r.path))).toHaveLength(1);
+    expect(mg.state.shipmentsOf(order.entity_id)).toHaveLength(shipmentsBefore + 1);
+    expect(mg.state.product('CFG-000001')!.name, 'the parent keeps its name').not.toBe('Blue shirt, size M');
     expect(mg.violations).toEqual([]);
   });
 });
