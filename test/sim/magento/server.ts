@@ -236,12 +236,12 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       case 'entity_id':
       case 'id':
         return p.id;
+      case 'price':
+        return state.priceIn(p, store);
       case 'sku':
       case 'type_id':
       case 'status':
       case 'visibility':
-      case 'price':
-        return state.priceIn(p, store);
       case 'weight':
       case 'attribute_set_id':
         return p[f];
