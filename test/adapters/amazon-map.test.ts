@@ -9,9 +9,10 @@ import { mapReport, ProcessingReport } from '../../src/adapters/amazon/feeds.ts'
 import { addDecimals, toOrder } from '../../src/adapters/amazon/map.ts';
 import { parseNotification } from '../../src/adapters/amazon/notifications.ts';
 import { packageReferenceIdOf } from '../../src/adapters/amazon/orders.ts';
-import { compileProductTypeSchema, schemaIssues } from '../../src/adapters/amazon/product-types.ts';
+import { compileProductTypeSchema, schemaIssues, toAmazonAttributes } from '../../src/adapters/amazon/product-types.ts';
 import { OrderInput } from '../../src/core/model/index.ts';
 import { SPECS_DIR } from '../sim/amazon/models.ts';
+import { ptdSchema, validateAttributes } from '../sim/amazon/ptd.ts';
 import { NotificationPoller, type NotificationQueue, type QueueMessage } from '../../src/core/sync/notifications.ts';
 
 const SPECS = SPECS_DIR;
@@ -126,6 +127,48 @@ describe('product type validation', () => {
     expect(issues.map((i) => i.attribute).sort()).toEqual(['brand', 'item_name']);
     expect(issues.find((i) => i.attribute === 'brand')?.message).toContain('brand is required');
     expect(issues.find((i) => i.attribute === 'item_name')?.message).toContain('item_name at /item_name/0/value');
+  });
+});
+
+describe('plain listing attributes in Amazon\'s shape', () => {
+  const mp = 'ATVPDKIKX0DER';
+  const shirt = ptdSchema('SHIRT', 'LISTING').properties as Record<string, Record<string, unknown>>;
+  test('a variation child as the flows map it becomes a listing the SHIRT product type accepts', () => {
+    const plain = {
+      item_name: 'Shirt-Red-S',
+      brand: 'Acme',
+      department: 'mens',
+      condition_type: 'new_new',
+      color: 'Red',
+      size: 'S',
+      parentage_level: 'child',
+      parent_sku: 'CFG-1',
+      variation_theme: 'SIZE/COLOR',
+      externally_assigned_product_identifier: { type: 'ean', value: '4000000000017' },
+      list_price: [{ value: 10, currency: 'USD' }],
+    };
+    const out = toAmazonAttributes(plain, shirt, mp, 'en_US');
+    expect(out).toMatchObject({
+      item_name: [{ value: 'Shirt-Red-S', language_tag: 'en_US', marketplace_id: mp }],
+      condition_type: [{ value: 'new_new', marketplace_id: mp }],
+      variation_theme: [{ name: 'SIZE/COLOR', marketplace_id: mp }],
+      child_parent_sku_relationship: [{ child_relationship_type: 'variation', parent_sku: 'CFG-1', marketplace_id: mp }],
+      externally_assigned_product_identifier: [{ type: 'ean', value: '4000000000017', marketplace_id: mp }],
+      // Already in Amazon's shape: as it was.
+      list_price: [{ value: 10, currency: 'USD' }],
+    });
+    expect(out.parent_sku).toBeUndefined();
+    expect((out.condition_type as object[])[0]).not.toHaveProperty('language_tag');
+    expect(validateAttributes('SHIRT', out as Record<string, unknown>)).toEqual([]);
+    // The plain values themselves are refused.
+    expect(validateAttributes('SHIRT', plain).length).toBeGreaterThan(0);
+  });
+  test('values are typed as the schema says; unknown attributes are wrapped and left to Amazon', () => {
+    const props = { batteries_required: shirt.batteries_required!, list_price: shirt.list_price! };
+    expect(toAmazonAttributes({ batteries_required: 'false', material: 'cotton', gone: null }, props, mp, null)).toEqual({
+      batteries_required: [{ value: false, marketplace_id: mp }],
+      material: [{ value: 'cotton', marketplace_id: mp }],
+    });
   });
 });
 
