@@ -154,7 +154,8 @@ describe('catalog publish and prices, Magento to Amazon', () => {
       const r = (await json(gw.call(`/v1/listings?product_id=${idOf('SIM-000005')}`))).data[0];
       return r?.state === 'rejected' ? r : undefined;
     });
-    expect(refused.issues).toEqual([expect.objectContaining({ sku: 'SIM-000005', attribute: 'material', code: '90000900', severity: 'error' })]);
+    expect(refused.issues).toEqual([expect.objectContaining({ sku: 'SIM-000005', attribute: 'material', code: '90000900', severity: 'error', rule: 'attributes[3]' })]);
+    expect(refused.issues[0].message).toContain("'material' is not a valid attribute");
     expect(az.state.listings.has('SIM-000005')).toBe(false);
     const held = await exceptions(gw, `kind=listing_rejected&link_id=${link.id}`);
     expect(held.map((e) => e.subject).sort()).toEqual([idOf('SIM-000003'), idOf('SIM-000005')].sort());

@@ -9,7 +9,7 @@ import type { Db } from '../../store/db.ts';
 import { getLinkById, linksTouching, raiseException, settleException, type LinkRow } from '../../store/flows.ts';
 import { enqueueJob } from '../../store/jobs.ts';
 import type { OperationRow } from '../../store/sync.ts';
-import type { Capability, Entity } from '../ports.ts';
+import type { Capability, Entity, ItemIssue } from '../ports.ts';
 import type { SyncEngine } from '../sync/engine.ts';
 import type { ExecuteOutcome } from '../sync/operations.ts';
 import { errorMessage } from '../sync/retry.ts';
@@ -19,6 +19,7 @@ import { fulfillmentConfirmation } from './fulfillment.ts';
 import { inventorySync, priceSync } from './inventory.ts';
 import { LinkOptions, ProfileRules, type FlowType } from './model.ts';
 import { orderImport } from './orders.ts';
+import { ruleFor } from './rules.ts';
 
 /** What every flow step gets. */
 export interface FlowContext {
@@ -214,6 +215,13 @@ export class FlowRunner {
   }
 }
 
+/** A link's profile rules (the defaults when it has no profile). */
+async function rulesOfLink(db: Db, linkId: string): Promise<ProfileRules> {
+  const row = await db.selectFrom('flow_links as l').leftJoin('flow_profiles as p', 'p.id', 'l.profile_id').select('p.rules').where('l.id', '=', linkId).executeTakeFirst();
+  const parsed = ProfileRules.safeParse(row?.rules ?? {});
+  return parsed.success ? parsed.data : ProfileRules.parse({});
+}
+
 /** Writes an operation's outcome into the bookkeeping of the flow that made it; returns the links concerned. */
 async function recordOutcome(trx: Db, op: OperationRow, outcome: ExecuteOutcome): Promise<string[]> {
   const ok = outcome.state === 'succeeded';
@@ -246,10 +254,16 @@ async function recordOutcome(trx: Db, op: OperationRow, outcome: ExecuteOutcome)
     }
   } else if (op.kind === 'listings.publish') {
     const rows = await trx.selectFrom('flow_listings').selectAll().where('operation_id', '=', op.id).execute();
-    const result = ok ? (outcome.result as { accepted?: string[]; issues?: { sku: string; code: string; message: string; severity: string; attribute?: string | null }[] }) : null;
+    const result = ok ? (outcome.result as { accepted?: string[]; issues?: ItemIssue[] }) : null;
+    // The marketplace's issues keep its own words and get the profile rule behind their attribute.
+    const rulesOf = new Map<string, ProfileRules>();
     for (const r of rows) {
       links.push(r.link_id);
-      const issues = ok ? (result?.issues ?? []).filter((i) => i.sku === r.sku) : [{ sku: r.sku, code: 'WRITE_FAILED', message: reason, severity: 'error', attribute: null }];
+      if (!rulesOf.has(r.link_id)) rulesOf.set(r.link_id, await rulesOfLink(trx, r.link_id));
+      const rules = rulesOf.get(r.link_id)!;
+      const issues: ItemIssue[] = ok
+        ? (result?.issues ?? []).filter((i) => i.sku === r.sku).map((i) => (i.attribute && !i.rule ? { ...i, rule: ruleFor(i.attribute, rules)?.rule ?? null } : i))
+        : [{ sku: r.sku, code: 'WRITE_FAILED', message: reason, severity: 'error', attribute: null }];
       const rejected = issues.some((i) => i.severity === 'error');
       await trx
         .updateTable('flow_listings')
