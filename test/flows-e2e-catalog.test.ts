@@ -202,6 +202,23 @@ describe('catalog publish and prices, Magento to Amazon', () => {
       return az.state.priceOf('SIM-000002') === 55.99;
     }, 60_000);
     expect(az.state.priceOf('SIM-000001')).toBe(33.99);
+
+    // The merchant gives SIM-000003 its brand in Magento: published, and its exception settled.
+    mg.state.product('SIM-000003')!.attrs.brand = 'Acme';
+    mg.state.touchProduct('SIM-000003');
+    asked = 0;
+    await waitFor('SIM-000003 on Amazon', async () => {
+      if (Date.now() - asked > 3000) {
+        asked = Date.now();
+        await post(gw, `/v1/connections/${magento.id}/sync`, { entities: ['products'] }, 202);
+      }
+      return az.state.listings.has('SIM-000003');
+    }, 60_000);
+    await waitFor('its listing published', async () => (await json(gw.call(`/v1/listings?product_id=${idOf('SIM-000003')}`))).data[0]?.state === 'published');
+    const settled = await exceptions(gw, `kind=listing_rejected&link_id=${link.id}`);
+    expect(settled.filter((e) => e.state === 'open').map((e) => e.subject)).toEqual([idOf('SIM-000005')]);
+    expect(az.requests.filter((r) => r.operation === 'putListingsItem' && r.status === 200)).toHaveLength(2);
+    expect(az.state.feeds.size).toBe(1);
     expect(az.violations).toEqual([]);
     expect(mg.violations).toEqual([]);
   });
