@@ -340,9 +340,15 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
    * scope a view answers its website's price (the default view's read does not show it). One list read of
    * SKU and price per view and batch.
    */
+  let viewConfigs: Promise<Record<string, unknown>[]> | null = null;
   async function pricesInViews(ids: string[]): Promise<{ scope: string; currency: string; prices: Record<string, number> }[]> {
     if (s.store_view_prices.length === 0 || ids.length === 0) return [];
-    const configs = await client.request<Record<string, unknown>[]>({ method: 'GET', path: '/V1/store/storeConfigs' });
+    // Store configs change rarely: read once per adapter (a failed read is tried again next time).
+    viewConfigs ??= client.request<Record<string, unknown>[]>({ method: 'GET', path: '/V1/store/storeConfigs' }).catch((err: unknown) => {
+      viewConfigs = null;
+      throw err;
+    });
+    const configs = await viewConfigs;
     const unique = [...new Set(ids)];
     const out: { scope: string; currency: string; prices: Record<string, number> }[] = [];
     for (const view of s.store_view_prices) {
