@@ -154,6 +154,32 @@ describe('prices and salable export', () => {
   });
 });
 
+describe('website price scope', () => {
+  test('a website price shows through its store views only; base-prices with a store id sets it; the information lists it', async () => {
+    const ws = await startMagentoSim({ seed: { simples: 3, configurables: 0, orders: 0, customers: 0 }, priceScope: 'website' });
+    try {
+      const global = ws.state.product('SIM-000002')!.price;
+      const failures = await call(ws, 'POST', '/rest/all/V1/products/base-prices', { prices: [{ sku: 'SIM-000002', price: 12.5, store_id: ws.state.store('de')!.id }] });
+      expect(failures.body).toEqual([]);
+      const through = async (view: string) => (await call<{ price: number }>(ws, 'GET', `/rest/${view}/V1/products/SIM-000002`)).body.price;
+      expect(await through('de')).toBe(12.5);
+      expect(await through('default')).toBe(global);
+      expect(ws.state.product('SIM-000002')!.price).toBe(global);
+      const filtered = await call<List<{ sku: string }>>(ws, 'GET', `/rest/de/V1/products?${criteria({ groups: [[['price', '13', 'lt']]], pageSize: 10 })}`);
+      expect(filtered.body.items.map((i) => i.sku)).toContain('SIM-000002');
+      const info = await call<{ sku: string; price: number; store_id: number }[]>(ws, 'POST', '/rest/all/V1/products/base-prices-information', { skus: ['SIM-000002'] });
+      expect(info.body).toEqual([{ sku: 'SIM-000002', price: global, store_id: 0 }, { sku: 'SIM-000002', price: 12.5, store_id: ws.state.store('de')!.id }]);
+      ws.state.setWebsitePrice('SIM-000002', 'eu', null);
+      expect(await through('de')).toBe(global);
+      // Global scope (the default) has no website prices.
+      expect(() => sim.state.setWebsitePrice('SIM-000002', 'eu', 1)).toThrow(/global/);
+      expect(ws.violations).toEqual([]);
+    } finally {
+      await ws.stop();
+    }
+  });
+});
+
 describe('orders', () => {
   type Order = { entity_id: number; increment_id: string; status: string; items: { item_id: number; sku: string; product_type: string; parent_item_id?: number; qty_ordered: number; qty_shipped: number }[]; billing_address: { city: string }; extension_attributes: { shipping_assignments: { shipping: { address: { address_type: string } } }[] }; grand_total: number; status_histories: { comment: string }[] };
 
