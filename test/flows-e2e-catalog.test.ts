@@ -75,17 +75,21 @@ const catalogRules = {
 
 type Attr = Record<string, unknown>[];
 
+/** A clothing catalog: simple products in category 3, the configurable (a men's shirt) in 4, all of brand Acme. */
+function clothing(mg: MagentoSim): void {
+  for (const p of mg.state.products) {
+    if (p.type_id === 'configurable') {
+      p.category_ids = [4];
+      p.attrs.gender = 'mens';
+    } else if (p.parent_id === null) p.category_ids = [3];
+    p.attrs.brand = 'Acme';
+  }
+}
+
 describe('catalog publish and prices, Magento to Amazon', () => {
   test('a Magento catalog goes to Amazon in one feed with a variation family; refused products are named; a later change goes by putListingsItem; website prices follow the rules', { timeout: 150_000 }, async () => {
     const s = await sides((mg) => {
-      for (const p of mg.state.products) {
-        // A clothing catalog: simple products in category 3, the configurable (a shirt) in category 4.
-        if (p.type_id === 'configurable') {
-          p.category_ids = [4];
-          p.attrs.gender = 'mens';
-        } else if (p.parent_id === null) p.category_ids = [3];
-        p.attrs.brand = 'Acme';
-      }
+      clothing(mg);
       // SIM-000003 has no brand, which every Amazon product type requires: held back, never sent.
       delete mg.state.product('SIM-000003')!.attrs.brand;
       // SIM-000005 has a material, which the PRODUCT type does not know: Amazon refuses it.
@@ -235,7 +239,7 @@ async function gql<T = any>(gw: TestGateway, query: string, variables: Record<st
 
 describe('the write API as GraphQL mutations, on the Magento simulator', () => {
   test('setInventory, updateProduct of a variant and createShipment, each sent twice with one idempotency key, are applied once', { timeout: 120_000 }, async () => {
-    const { gw, mg, magento } = await sides(() => undefined, {}, { seed: { orders: 12, customers: 3 } });
+    const { gw, mg, az, magento, amazon } = await sides(clothing, {}, { seed: { orders: 12, customers: 3 } });
     const order = mg.state.orders.find((o) => o.state === 'processing' && o.items.some((i) => i.product_type === 'simple' && i.parent_item_id === null && i.qty_ordered - i.qty_shipped >= 1))!;
     expect(order, 'a seeded processing order with a simple line').toBeDefined();
     const line = order.items.find((i) => i.product_type === 'simple' && i.parent_item_id === null && i.qty_ordered - i.qty_shipped >= 1)!;
@@ -248,6 +252,10 @@ describe('the write API as GraphQL mutations, on the Magento simulator', () => {
     const variant = cfg.variants.find((v: { sku: string }) => v.sku === 'CFG-000001-BLUE-M');
     const ourOrder = orders.find((o) => o.external_id === String(order.entity_id));
     const shipmentsBefore = mg.state.shipmentsOf(order.entity_id).length;
+    // The catalog on Amazon first, so that the variant's new title has somewhere to go.
+    const profile = await post(gw, '/v1/profiles', { name: 'Magento to Amazon', rules: catalogRules });
+    await post(gw, '/v1/links', { name: 'publish', flow: 'catalog_publish', source_connection_id: magento.id, targets: [{ connection_id: amazon.id }], profile_id: profile.id, options: { bulk_threshold: 3, debounce_ms: 100 } });
+    await waitFor('the catalog on Amazon', () => az.state.listings.has('CFG-000001-BLUE-M') && az.state.listings.size === 9, 60_000);
 
     const setInventory = `mutation ($key: String) { setInventory(sku: "SIM-000002", connection_id: "${magento.id}", available: 42, location_id: "default", idempotency_key: $key) { id state kind } }`;
     const updateProduct = `mutation ($id: ID!, $variant: ID, $key: String) { updateProduct(id: $id, variant_id: $variant, title: "Blue shirt, size M", idempotency_key: $key) { id state kind } }`;
@@ -272,6 +280,9 @@ describe('the write API as GraphQL mutations, on the Magento simulator', () => {
     expect(mg.requests.filter((r) => r.method === 'POST' && new RegExp(`/V1/order/${order.entity_id}/ship$`).test(r.path))).toHaveLength(1);
     expect(mg.state.shipmentsOf(order.entity_id)).toHaveLength(shipmentsBefore + 1);
     expect(mg.state.product('CFG-000001')!.name, 'the parent keeps its name').not.toBe('Blue shirt, size M');
+    // The new title of the variant reaches its Amazon child listing, by one single write.
+    await waitFor('the variant renamed on Amazon', () => (az.state.listings.get('CFG-000001-BLUE-M')!.attributes.item_name as Attr)[0]!.value === 'Blue shirt, size M', 60_000);
+    expect(az.requests.filter((r) => r.operation === 'putListingsItem' && r.status === 200)).toHaveLength(1);
     expect(mg.violations).toEqual([]);
   });
 });

@@ -123,7 +123,7 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
   let storeInfo: Promise<StoreInfo> | null = null;
   const optionLabels = new Map<string, Promise<Record<string, string>>>();
   /** Per run: ids already returned (Magento can repeat rows across pages) and simple products seen. */
-  const runs = new Map<string, { seen: Set<string>; simples: Map<string, unknown> }>();
+  const runs = new Map<string, { seen: Set<string>; simples: Map<string, unknown>; parents?: Promise<Map<string, Record<string, unknown>>> }>();
   /** Per entity: the next batch, already on its way while the engine stores the last one. */
   const prefetch = new Map<Entity, { key: string; result: Promise<Pulled> }>();
 
@@ -282,8 +282,52 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
 
   // ---- Enrichment of a batch into records ----
 
-  async function productRecords(rows: Record<string, unknown>[], run: string | null): Promise<RawRecord[]> {
+  const linksOf = (r: Record<string, unknown>) => (r.extension_attributes as { configurable_product_links?: unknown[] } | undefined)?.configurable_product_links ?? [];
+
+  /**
+   * Configurable products by the id of each child, listed once per run. Saving a child does not touch
+   * its configurable's updated_at, so an incremental pull sees the child alone; the configurable (whose
+   * variants the child is) has to be read again with it.
+   */
+  function parentsByChild(run: string): Promise<Map<string, Record<string, unknown>>> {
+    const st = runState(run);
+    st.parents ??= (async () => {
+      const out = new Map<string, Record<string, unknown>>();
+      for (let n = 1; ; n++) {
+        const res = await client.request<SearchResult>({
+          method: 'GET',
+          path: '/V1/products',
+          query: searchQuery({ groups: [[{ field: 'type_id', value: 'configurable', condition: 'eq' }]], sort: [{ field: 'entity_id', direction: 'ASC' }], pageSize: s.page_size, currentPage: n }),
+        });
+        for (const r of res.items ?? []) for (const l of linksOf(r)) out.set(String(l), r);
+        // Magento answers the last page again past the end: the total says when to stop.
+        if ((res.items ?? []).length < s.page_size || n * s.page_size >= res.total_count) break;
+      }
+      return out;
+    })().catch((err: unknown) => {
+      delete st.parents;
+      throw err;
+    });
+    return st.parents;
+  }
+
+  async function productRecords(batch: Record<string, unknown>[], run: string | null): Promise<RawRecord[]> {
     const info = await store();
+    let rows = batch;
+    const children = run ? rows.filter((r) => r.type_id !== 'configurable' && Number(r.visibility) === 1) : [];
+    if (children.length && run) {
+      const byChild = await parentsByChild(run);
+      const have = new Set(rows.map((r) => String(r.id)));
+      const parents: Record<string, unknown>[] = [];
+      for (const c of children) {
+        const parent = byChild.get(String(c.id));
+        if (parent && !have.has(String(parent.id))) {
+          have.add(String(parent.id));
+          parents.push(parent);
+        }
+      }
+      rows = [...rows, ...parents];
+    }
     const simples = run ? runState(run).simples : new Map<string, unknown>();
     const here = new Map<string, unknown>();
     for (const r of rows) if (r.type_id !== 'configurable') here.set(String(r.id), r);
