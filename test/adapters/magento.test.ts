@@ -224,6 +224,23 @@ describe('catalog and scopes', () => {
     expect(recs.map((r) => r.external_id)).toContain(p.variants[0]!.sku);
   });
 
+  test('a child changed alone brings its configurable along, with the new variant; prices of other store views in website scope', async () => {
+    const { sim, adapter } = await setup({ priceScope: 'website' }, { store_view_prices: ['de'] });
+    const parent = sim.state.products.find((p) => p.type_id === 'configurable')!;
+    const child = sim.state.productsById.get(parent.children[1]!)!;
+    sim.state.setWebsitePrice(child.sku, 'eu', 9.5, Date.UTC(2030, 0, 1));
+    child.name = 'Renamed child';
+    const recs = await pullRecords(adapter, 'products', { from: '2029-12-31T00:00:00.000Z', to: '2030-01-02T00:00:00.000Z' });
+    expect(recs.map((r) => r.external_id).sort()).toEqual([parent.sku, child.sku].sort());
+    const p = ProductInput.parse(adapter.normalize!('products', recs.find((r) => r.external_id === parent.sku)!));
+    const v = p.variants.find((x) => x.sku === child.sku)!;
+    expect(v.title).toBe('Renamed child');
+    expect(v.prices).toEqual([
+      { price: { amount: child.price.toFixed(2), currency: 'USD' }, sale_price: null },
+      { marketplace_id: 'de', price: { amount: '9.50', currency: 'EUR' }, sale_price: null },
+    ]);
+  });
+
   test('listScopes: store views with website code, currency and locale', async () => {
     const { adapter } = await setup();
     const scopes = await adapter.listScopes!();
