@@ -26,10 +26,10 @@ const rules = {
 
 describe('catalog publish and price sync', () => {
   test('six products go out in one bulk write, a changed title in a single one; a refused listing shows on its product; prices follow the rules', { timeout: 60_000 }, async () => {
-    fx = await flowsFixture({ market: { rateLimit: false, data: { products: 0, inventory: 0 } } });
+    // One store product has a title the marketplace refuses (over 200 characters): set before the
+    // connections are made, so that no pull (the first automatic one included) sees the old title.
+    fx = await flowsFixture({ market: { rateLimit: false, data: { products: 0, inventory: 0 } }, prepare: (store) => store.state.update('products', 'SKU-4', (p) => void (p.name = 'X'.repeat(250))) });
     const f = fx;
-    // One store product has a title the marketplace refuses (over 200 characters).
-    f.store.sim.state.update('products', 'SKU-4', (p) => void (p.name = 'X'.repeat(250)));
     await sync(f.gw, f.store.id, ['products']);
     await waitFor('store products pulled', async () => (await listAll(f.gw, `/v1/products?connection_id=${f.store.id}`)).length === 6);
     const profile = await post(f.gw, '/v1/profiles', { name: 'Shirts', rules });
