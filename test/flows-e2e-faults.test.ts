@@ -148,6 +148,74 @@ describe('Amazon and Magento simulators under faults', () => {
     expect(mg.violations).toEqual([]);
   });
 
+  test('worker processes SIGKILLed in the middle of a Magento order create and of an Amazon confirmShipment: after a new worker, one Magento order and one confirmation', { timeout: 60_000 }, async () => {
+    const w = await world({ workers: false });
+    const { mg, az, gw } = w;
+    const first = processes.spawn(gw.tdb.url);
+    await firstPulls(w);
+    const [pair] = pairs(w, 1);
+    const profile = await post(gw, '/v1/profiles', { name: 'orders', rules: { identifiers: { sku_map: { [pair!.a]: pair!.m } }, customer: { policy: 'guest' } } });
+    await post(gw, '/v1/links', { name: 'orders', flow: 'order_import', source_connection_id: w.amazon, targets: [{ connection_id: w.magento }], profile_id: profile.id, options: { debounce_ms: 100, import_orders_placed_after: new Date(Date.now() - 3_600_000).toISOString() } });
+    await post(gw, '/v1/links', { name: 'shipments', flow: 'fulfillment_confirmation', source_connection_id: w.magento, targets: [{ connection_id: w.amazon }], profile_id: profile.id, options: { debounce_ms: 100 } });
+
+    // Magento answers slowly, so the kill lands while the order create is on its way.
+    const isCreate = (r: { method: string; path: string }) => r.method === 'POST' && /\/V1\/orders$/.test(r.path.split('?')[0]!);
+    mg.faults.latency(2_500);
+    const order = az.state.placeOrder({ items: [{ sku: pair!.a, quantity: 2, unitPrice: '12.50' }], createdTime: Date.now() - 180_000 });
+    await requestSync(gw, w.amazon, { entities: ['orders'] });
+    const create = await waitFor('the Magento order create in flight', () => mg.requests.find(isCreate), 30_000);
+    await first.kill('SIGKILL');
+    mg.faults.latency(0);
+    // Magento finishes what it received (as PHP does when the client has gone).
+    await waitFor('Magento done with the create', () => create.status !== 0, 10_000);
+    const appliedBeforeRestart = magentoOrdersFor(mg, order).length;
+
+    const second = processes.spawn(gw.tdb.url);
+    await waitFor('the order import recorded as done', async () => {
+      const ops = await listAll(gw, '/v1/operations?kind=order.create');
+      return ops.length === 1 && ops[0].state === 'succeeded';
+    }, 30_000);
+    // The killed create had been applied: the next worker found it rather than creating another.
+    expect(appliedBeforeRestart).toBe(1);
+    const imported = magentoOrdersFor(mg, order);
+    expect(imported).toHaveLength(1);
+    const [importOp] = await listAll(gw, '/v1/operations?kind=order.create');
+    expect({ attempts: importOp.attempts, existing: importOp.result?.data?.existing }).toEqual({ attempts: 2, existing: true });
+
+    // Shipped in Magento; Amazon applies the confirmation at once and answers late: the kill lands
+    // after Amazon confirmed and before the worker heard of it.
+    expect((await call(mg, 'POST', `/rest/default/V1/order/${imported[0]!.entity_id}/ship`, { items: [], tracks: [{ track_number: '1Z-KILL-1', title: 'UPS', carrier_code: 'ups' }] })).status).toBe(200);
+    az.faults.slowAfterEffectNext(1, 5_000, 'confirmShipment');
+    let asked = 0;
+    await waitFor('Amazon confirmed the package', async () => {
+      // Magento is read a couple of seconds behind: ask until the shipment is inside the window.
+      if (Date.now() - asked > 2500) {
+        asked = Date.now();
+        await requestSync(gw, w.magento, { entities: ['orders', 'shipments'] });
+      }
+      return (az.state.confirmations.get(order.orderId) ?? []).length > 0;
+    }, 40_000);
+    await second.kill('SIGKILL');
+
+    processes.spawn(gw.tdb.url);
+    const confirmOp = await waitFor('the confirmation recorded as done', async () => {
+      const ops = await listAll(gw, '/v1/operations?kind=shipment.create');
+      const mine = ops.filter((o) => o.connection_id === w.amazon);
+      return mine.length === 1 && mine[0].state === 'succeeded' ? mine[0] : undefined;
+    }, 30_000);
+    // The killed attempt's package was found on Amazon, not sent again.
+    expect({ attempts: confirmOp.attempts, already: confirmOp.result?.data?.already_confirmed }).toEqual({ attempts: 2, already: true });
+    // Replays on both sides find nothing new to do.
+    await waitForPulls(gw, w.magento, await requestSync(gw, w.magento, { entities: ['orders', 'shipments'], full: true }), ['orders', 'shipments'], 30_000);
+    await waitForPulls(gw, w.amazon, await requestSync(gw, w.amazon, { entities: ['orders'], full: true }), ['orders'], 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(magentoOrdersFor(mg, order)).toHaveLength(1);
+    expect(az.state.confirmations.get(order.orderId)).toHaveLength(1);
+    expect(az.state.confirmations.get(order.orderId)![0]!.trackingNumber).toBe('1Z-KILL-1');
+    expect(mg.requests.filter(isCreate).filter((r) => r.status === 200).length).toBeLessThanOrEqual(1);
+    expect(az.violations).toEqual([]);
+  });
+
   test('replay after an outage: searchOrders answers 503 while orders are placed, then recovers; the retried incremental pull reads up to now and replayed full pulls import nothing twice', { timeout: 60_000 }, async () => {
     const w = await world({ workers: true });
     const { mg, az, gw } = w;
