@@ -160,7 +160,7 @@ describe('Amazon and Magento simulators under faults', () => {
 
     // Magento answers slowly, so the kill lands while the order create is on its way.
     const isCreate = (r: { method: string; path: string }) => r.method === 'POST' && /\/V1\/orders$/.test(r.path.split('?')[0]!);
-    mg.faults.latency(2_500);
+    mg.faults.latency(1_200);
     const order = az.state.placeOrder({ items: [{ sku: pair!.a, quantity: 2, unitPrice: '12.50' }], createdTime: Date.now() - 180_000 });
     await requestSync(gw, w.amazon, { entities: ['orders'] });
     const create = await waitFor('the Magento order create in flight', () => mg.requests.find(isCreate), 30_000);
