@@ -151,6 +151,18 @@ describe('MSI', () => {
     expect(done.comment).toContain(`left alone: ${b}: stock is 7`);
   });
 
+  test('the same import retried twice at once (the order already created) deducts once', async () => {
+    const { sim, adapter, a, b } = await setup();
+    const w = { idempotencyKey: 'import-order:D-1' };
+    sim.faults.loseAnswerNext(1, 'POST /V1/orders');
+    expect((await failure(adapter.writes!.createOrder!(order('D-1', a, b), w))).kind).toBe('upstream_unavailable');
+    const [x, y] = await Promise.all([adapter.writes!.createOrder!(order('D-1', a, b), w), adapter.writes!.createOrder!(order('D-1', a, b), w)]);
+    expect(x.external_id).toBe(y.external_id);
+    expect([x.data?.stock, y.data?.stock]).toEqual(['deducted', 'already_done']);
+    expect([qty(sim, a), qty(sim, b)]).toEqual([17, 8]);
+    expect(notes(sim, x.external_id, w.idempotencyKey)).toEqual(['plan', 'done']);
+  });
+
   test('imports of one SKU running at once on one connection both deduct (no lost update)', async () => {
     const { sim, adapter, a, b } = await setup();
     await Promise.all(['C-1', 'C-2', 'C-3'].map((id) => adapter.writes!.createOrder!(order(id, a, b), { idempotencyKey: `import-order:${id}` })));

@@ -127,7 +127,15 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
   const runs = new Map<string, { seen: Set<string>; simples: Map<string, unknown> }>();
   /** Per entity: the next batch, already on its way while the engine stores the last one. */
   const prefetch = new Map<Entity, { key: string; result: Promise<Pulled> }>();
-  const orderStock = createOrderStock({ client, usesMsi: () => usesMsi(), log });
+  const orderStock = createOrderStock({
+    client,
+    usesMsi: () => usesMsi(),
+    history: async (id) => {
+      const o = await getOrder(id);
+      return Array.isArray(o.status_histories) ? (o.status_histories as { comment?: string | null }[]) : [];
+    },
+    log,
+  });
 
   const runState = (r: string) => {
     let st = runs.get(r);
@@ -622,7 +630,10 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
   async function withStock(order: Record<string, unknown>, input: OrderInput, w: WriteContext, data: Record<string, unknown>): Promise<WriteResult> {
     const id = String(order.entity_id);
     if (s.order_stock === 'none') return { external_id: id, data };
-    const histories = Array.isArray(order.status_histories) ? (order.status_histories as { comment?: string | null }[]) : [];
+    // The order answers carry the status history; one that does not (a trimmed answer) is read again,
+    // since an earlier attempt's plan must never be missed.
+    const source = Array.isArray(order.status_histories) ? order : await getOrder(id);
+    const histories = Array.isArray(source.status_histories) ? (source.status_histories as { comment?: string | null }[]) : [];
     const res = await orderStock.deduct({ id, status: typeof order.status === 'string' ? order.status : null, histories }, input.lines, w.idempotencyKey);
     return { external_id: id, data: { ...data, stock: res.outcome, ...(res.skipped.length ? { stock_skipped: res.skipped } : {}) } };
   }

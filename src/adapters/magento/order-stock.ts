@@ -102,6 +102,8 @@ function wanted(lines: OrderStockLine[]): Map<string, number> {
 export interface OrderStockDeps {
   client: MagentoClient;
   usesMsi(): Promise<boolean>;
+  /** The order's status history as Magento has it now. */
+  history(orderId: string): Promise<OrderStockTarget['histories']>;
   log?: Logger | undefined;
 }
 
@@ -113,6 +115,11 @@ export function createOrderStock(deps: OrderStockDeps) {
   const { client, log } = deps;
   let chain: Promise<unknown> = Promise.resolve();
   const enc = encodeURIComponent;
+  /**
+   * Markers this instance sent a plan for. A second call for the same order that queued behind the first
+   * (the same operation run twice at once) holds a history read before that plan: it reads it again.
+   */
+  const sentPlans = new Set<string>();
 
   async function readMsi(skus: string[]): Promise<{ now: Map<string, StockNow>; requests: number }> {
     const now = new Map<string, StockNow>();
@@ -186,12 +193,18 @@ export function createOrderStock(deps: OrderStockDeps) {
 
   async function run(order: OrderStockTarget, lines: OrderStockLine[], idempotencyKey: string): Promise<OrderStockResult> {
     const marker = stockMarker(idempotencyKey);
-    if (isDone(order.histories, marker)) return { outcome: 'already_done', planned: {}, skipped: [], requests: 0 };
+    let histories = order.histories;
+    let reread = 0;
+    if (sentPlans.has(marker) && !findPlan(histories, marker)) {
+      histories = await deps.history(order.id);
+      reread = 1;
+    }
+    if (isDone(histories, marker)) return { outcome: 'already_done', planned: {}, skipped: [], requests: reread };
     const msi = await deps.usesMsi();
-    const earlier = findPlan(order.histories, marker);
+    const earlier = findPlan(histories, marker);
     const skus = earlier ? Object.keys(earlier.items) : [...wanted(lines).keys()];
     const read: { now: Map<string, StockNow>; requests: number; unmanaged?: Set<string> } = msi ? await readMsi(skus) : await readLegacy(skus);
-    let requests = read.requests;
+    let requests = read.requests + reread;
     const skipped: { sku: string; reason: string }[] = [];
     const writes: [string, number, StockNow][] = [];
     let planned: Record<string, [number, number]>;
@@ -213,6 +226,9 @@ export function createOrderStock(deps: OrderStockDeps) {
       }
       // The plan goes first: once it is stored, no retry computes a second deduction from a fresh read.
       const plan: Plan = { v: 1, source: msi ? ORDER_STOCK_SOURCE : null, items: planned };
+      // Remembered before sending: a plan whose answer is lost may still have been stored.
+      if (sentPlans.size >= 10_000) sentPlans.clear();
+      sentPlans.add(marker);
       await comment(order, `Switchyard stock deduction [${marker}]: ${JSON.stringify(plan)}`);
       requests++;
     } else {
