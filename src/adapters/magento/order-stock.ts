@@ -72,12 +72,12 @@ export function stockMarker(idempotencyKey: string): string {
 const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
 
 /** Magento stores the comment as sent, but an admin edit or an extension may HTML-escape it: undo that. */
-const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#0?39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#0?39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 function findPlan(histories: OrderStockTarget['histories'], marker: string): Plan | null {
   const tag = `[${marker}]: `;
   for (const h of histories) {
-    const c = h.comment ? unescape(h.comment) : '';
+    const c = h.comment ? unescapeHtml(h.comment) : '';
     const at = c.indexOf(tag);
     if (at < 0) continue;
     try {
