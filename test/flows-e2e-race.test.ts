@@ -177,6 +177,8 @@ describe('Amazon and Magento acting at once', () => {
     await post(w.gw, `/v1/connections/${w.amazon.id}/sync`, { entities: ['orders'] }, 202);
     const imported = await waitFor('the first Amazon order in Magento', () => importsOf(w, first)[0], 30_000);
     await syncUntil(w, 'the imported order read back from Magento', w.magento.id, ['orders'], async () => (await listAll(w.gw, `/v1/orders?connection_id=${w.magento.id}`)).find((o) => o.external_id === String(imported.entity_id)));
+    // The import took the unit off Magento's stock once (POST /V1/orders reserves nothing by itself).
+    await waitFor('the import deducted from Magento stock', () => salable(w, mSku) === 4, 30_000);
 
     // The buyer cancels on Amazon: the Magento order is canceled, automatically, as the profile says.
     w.az.state.setOrderStatus(first.orderId, 'CANCELLED');
