@@ -2,7 +2,8 @@
 // expired, 429 storms, 503s, answers lost after the write took effect, worker processes killed in the
 // middle of an upstream call, and an Amazon order outage followed by replayed pulls. The end state is the
 // one without faults: Amazon at Magento's last stock value with no value written twice, one Magento order
-// per Amazon order, one Amazon confirmation per Magento shipment.
+// per Amazon order with its quantity taken off Magento's stock once, one Amazon confirmation per Magento
+// shipment.
 import { sql } from 'kysely';
 import { afterEach, describe, expect, test } from 'vitest';
 import { amazonAdapter } from '../src/adapters/amazon/index.ts';
@@ -35,6 +36,8 @@ afterEach(async () => {
 async function world(o: { workers: boolean; mgOrders?: number }): Promise<World> {
   clearTokenCache();
   const mg = await startMagentoSim({ seed: { simples: 8, configurables: 0, orders: o.mgOrders ?? 0, customers: 2, categories: 2 } });
+  // The SKUs the scenarios pair with Amazon's are in stock, so a sale's deduction shows in Magento.
+  for (const p of mg.state.products.filter((x) => x.type_id === 'simple').slice(0, 3)) mg.state.setSourceQty(p.sku, 'default', 25, false, 1);
   const az = await startAmazonSim({ seed: { listings: 8, orders: 0, fbaInventory: 0, seed: 11 }, rateLimits: false });
   const gw = await startGateway({ adapters: [magentoAdapter, amazonAdapter] });
   gw.tdb.pool.on('error', () => undefined);
@@ -73,6 +76,11 @@ function quantitiesWritten(az: AmazonSim, sku: string, from: number): number[] {
     const patches = x.detail as { path: string; value?: { quantity?: number }[] }[];
     return patches.filter((p) => p.path === '/attributes/fulfillment_availability').map((p) => p.value?.[0]?.quantity ?? -1);
   });
+}
+
+/** Stock writes to Magento that it applied (the import takes a sold quantity off the source this way). */
+function stockWrites(mg: MagentoSim) {
+  return mg.requests.filter((r) => r.method === 'POST' && r.path.includes('/V1/inventory/source-items') && r.status === 200);
 }
 
 /** Magento orders the import made for an Amazon order (each Magento line keeps its Amazon order item id). */
@@ -160,6 +168,8 @@ describe('Amazon and Magento simulators under faults', () => {
 
     // Magento answers slowly, so the kill lands while the order create is on its way.
     const isCreate = (r: { method: string; path: string }) => r.method === 'POST' && /\/V1\/orders$/.test(r.path.split('?')[0]!);
+    const salableBefore = mg.state.salable(pair!.m, 1);
+    expect(salableBefore).toBe(25);
     mg.faults.latency(1_200);
     const order = az.state.placeOrder({ items: [{ sku: pair!.a, quantity: 2, unitPrice: '12.50' }], createdTime: Date.now() - 180_000 });
     await requestSync(gw, w.amazon, { entities: ['orders'] });
@@ -181,6 +191,9 @@ describe('Amazon and Magento simulators under faults', () => {
     expect(imported).toHaveLength(1);
     const [importOp] = await listAll(gw, '/v1/operations?kind=order.create');
     expect({ attempts: importOp.attempts, existing: importOp.result?.data?.existing }).toEqual({ attempts: 2, existing: true });
+    // The sale comes off Magento's stock once.
+    await waitFor('the sold quantity taken off Magento stock', () => mg.state.salable(pair!.m, 1) === salableBefore - 2, 20_000);
+    expect(stockWrites(mg)).toHaveLength(1);
 
     // Shipped in Magento; Amazon applies the confirmation at once and answers late: the kill lands
     // after Amazon confirmed and before the worker heard of it.
@@ -214,6 +227,9 @@ describe('Amazon and Magento simulators under faults', () => {
     expect(az.state.confirmations.get(order.orderId)![0]!.trackingNumber).toBe('1Z-KILL-1');
     // One order create ever sent: the killed one, which Magento applied after its client was gone.
     expect(mg.requests.filter(isCreate).map((r) => r.status)).toEqual([200]);
+    // Shipping took nothing more off salable stock, and the import wrote no stock again.
+    expect(mg.state.salable(pair!.m, 1)).toBe(salableBefore - 2);
+    expect(stockWrites(mg)).toHaveLength(1);
     expect(az.violations).toEqual([]);
     expect(mg.violations).toEqual([]);
   });
@@ -232,6 +248,8 @@ describe('Amazon and Magento simulators under faults', () => {
 
     // The outage: every searchOrders answers 503. An order from before it (Amazon shows orders two
     // minutes late, hence the backdating) and a pull that fails on its first page.
+    const salableBefore = mg.state.salable(pair!.m, 1);
+    expect(salableBefore).toBe(25);
     az.faults.failNext(503, 100_000, 'searchOrders');
     const before = az.state.placeOrder({ items: [{ sku: pair!.a, quantity: 1, unitPrice: '11.00' }], createdTime: Date.now() - 180_000 });
     await requestSync(gw, w.amazon, { entities: ['orders'] });
@@ -262,6 +280,9 @@ describe('Amazon and Magento simulators under faults', () => {
     const creates = mg.requests.filter((r) => r.method === 'POST' && /\/V1\/orders$/.test(r.path.split('?')[0]!));
     expect(creates.filter((r) => r.status === 200)).toHaveLength(2);
     expect(mg.state.orders).toHaveLength(2);
+    // 1 + 2 sold: taken off Magento's stock once per order.
+    await waitFor('the sold quantities taken off Magento stock', () => mg.state.salable(pair!.m, 1) === salableBefore - 3, 20_000);
+    expect(stockWrites(mg)).toHaveLength(2);
     expect(az.violations).toEqual([]);
   });
 });
