@@ -27,6 +27,12 @@ export const MagentoSettings = z
     store_view_prices: z.array(z.string().regex(/^[a-z0-9_]{1,32}$/i, 'a Magento store code such as "default"')).max(20).default([]),
     /** createOrder: the offline payment method recorded on imported orders. */
     order_payment_method: z.string().min(1).max(64).default('checkmo'),
+    /**
+     * createOrder: Magento reserves stock only for orders placed through checkout, never for an order saved
+     * through POST /V1/orders. `deduct` takes each line's quantity off the default source (legacy: the
+     * stock item) once per order; `none` for stores whose own extension already reserves or deducts it.
+     */
+    order_stock: z.enum(['deduct', 'none']).default('deduct'),
   })
   .strict();
 export type MagentoSettings = z.infer<typeof MagentoSettings>;
