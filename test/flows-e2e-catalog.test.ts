@@ -252,12 +252,16 @@ describe('the write API as GraphQL mutations, on the Magento simulator', () => {
     const variant = cfg.variants.find((v: { sku: string }) => v.sku === 'CFG-000001-BLUE-M');
     const ourOrder = orders.find((o) => o.external_id === String(order.entity_id));
     const shipmentsBefore = mg.state.shipmentsOf(order.entity_id).length;
+    // Stock of a SKU the shipped order does not hold (a shipment takes its units off the source).
+    const stockSku = mg.state.products.find((p) => p.type_id === 'simple' && p.parent_id === null && !order.items.some((i) => i.sku === p.sku))!.sku;
+    // Available stock is set: what open orders hold stays held on top of it.
+    const reserved = Number((await listAll(gw, `/v1/inventory?connection_id=${magento.id}&sku=${stockSku}`)).find((l) => l.location_id === 'default')?.reserved ?? 0);
     // The catalog on Amazon first, so that the variant's new title has somewhere to go.
     const profile = await post(gw, '/v1/profiles', { name: 'Magento to Amazon', rules: catalogRules });
     await post(gw, '/v1/links', { name: 'publish', flow: 'catalog_publish', source_connection_id: magento.id, targets: [{ connection_id: amazon.id }], profile_id: profile.id, options: { bulk_threshold: 3, debounce_ms: 100 } });
     await waitFor('the catalog on Amazon', () => az.state.listings.has('CFG-000001-BLUE-M') && az.state.listings.size === 9, 60_000);
 
-    const setInventory = `mutation ($key: String) { setInventory(sku: "SIM-000002", connection_id: "${magento.id}", available: 42, location_id: "default", idempotency_key: $key) { id state kind } }`;
+    const setInventory = `mutation ($key: String) { setInventory(sku: "${stockSku}", connection_id: "${magento.id}", available: 42, location_id: "default", idempotency_key: $key) { id state kind } }`;
     const updateProduct = `mutation ($id: ID!, $variant: ID, $key: String) { updateProduct(id: $id, variant_id: $variant, title: "Blue shirt, size M", idempotency_key: $key) { id state kind } }`;
     const createShipment = `mutation ($order: ID!, $sku: String!, $key: String) { createShipment(order_id: $order, lines: [{ sku: $sku, quantity: 1 }], carrier: "UPS", tracking_number: "1Z-GQL-1", idempotency_key: $key) { id state kind } }`;
     const calls: [string, Record<string, unknown>][] = [
@@ -270,12 +274,14 @@ describe('the write API as GraphQL mutations, on the Magento simulator', () => {
       const second = Object.values(await gql(gw, query, variables))[0] as { id: string; state: string };
       expect(second.id, 'the same operation answers the second request').toBe(first.id);
     }
-    await waitFor('the stock in Magento', () => mg.state.sourceItem('SIM-000002', 'default')?.quantity === 42, 30_000);
+    await waitFor('the stock in Magento', () => mg.state.sourceItem(stockSku, 'default')?.quantity === 42 + reserved, 30_000).catch((e: unknown) => {
+      throw new Error(`${String(e)}: quantity ${mg.state.sourceItem(stockSku, 'default')?.quantity}, reserved ${reserved}`);
+    });
     await waitFor('the variant renamed in Magento', () => mg.state.product('CFG-000001-BLUE-M')!.name === 'Blue shirt, size M', 30_000);
     await waitFor('the shipment in Magento', () => mg.state.shipmentsOf(order.entity_id).length === shipmentsBefore + 1, 30_000);
     // Once each, and nothing more after a while.
     await new Promise((r) => setTimeout(r, 1500));
-    expect(mg.state.stockWrites.get('SIM-000002@default')).toBe(1);
+    expect(mg.state.stockWrites.get(`${stockSku}@default`)).toBe(1);
     expect(mg.requests.filter((r) => r.method === 'PUT' && r.path.endsWith('/V1/products/CFG-000001-BLUE-M') && r.status === 200)).toHaveLength(1);
     expect(mg.requests.filter((r) => r.method === 'POST' && new RegExp(`/V1/order/${order.entity_id}/ship$`).test(r.path))).toHaveLength(1);
     expect(mg.state.shipmentsOf(order.entity_id)).toHaveLength(shipmentsBefore + 1);
