@@ -3,8 +3,10 @@
 // children) goes to Amazon in one JSON_LISTINGS_FEED: the configurable as a SHIRT parent whose children name
 // it in child_parent_sku_relationship, with the profile's variation theme; a product the product type
 // refuses is held back with the product, attribute and rule named; one Amazon refuses is shown with
-// Amazon's issue; a later single change goes by putListingsItem. Prices of one Magento website reach the
-// Amazon offers through the profile's rules. GraphQL writes sent twice with one key are applied once.
+// Amazon's issue; a later single change goes by putListingsItem, and the held-back product, once fixed in
+// Magento, too. Prices of one Magento website reach the Amazon offers through the profile's rules. GraphQL
+// writes (stock, a variant's title, a shipment) sent twice with one key are applied once, and the variant's
+// new title reaches its Amazon child listing.
 import { afterEach, describe, expect, test } from 'vitest';
 import { amazonAdapter } from '../src/adapters/amazon/index.ts';
 import { clearTokenCache } from '../src/adapters/amazon/lwa.ts';
