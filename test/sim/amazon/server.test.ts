@@ -470,6 +470,20 @@ describe('variation families', () => {
   });
 });
 
+describe('seeded SKUs', () => {
+  test('seed.skus names the listings (a store\'s SKUs), parents included; orders reference them', async () => {
+    const skus = Array.from({ length: 45 }, (_, i) => `STORE-${i}`);
+    const sim = await start({ seed: { skus, orders: 50 } });
+    expect([...sim.state.listings.keys()]).toEqual(skus);
+    // The 20th listing is a variation parent; its children name it by the given SKU.
+    const child = sim.state.listings.get('STORE-20')!.attributes.child_parent_sku_relationship as { parent_sku: string }[];
+    expect(child[0]?.parent_sku).toBe('STORE-19');
+    for (const o of sim.state.orders.values()) for (const it of o.items) expect(skus).toContain(it.sku);
+    expect(sim.state.quantityOf('STORE-0')).not.toBeNull();
+    await expect(start({ seed: { skus: ['A'], listings: 2 } })).rejects.toThrow(/only 1 skus/);
+  });
+});
+
 describe('rate limits and faults', () => {
   test('each operation has its own bucket at the documented burst; 429 QuotaExceeded with x-amzn-RateLimit-Limit; refills at rate x timeScale', async () => {
     let now = T0;

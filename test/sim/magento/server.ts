@@ -687,7 +687,8 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       return p.id;
     },
     'GET /V1/inventory/source-items': msiOnly((ctx) =>
-      page([...state.sourceItems.values()], sc(ctx), (r, f) => (r as unknown as Record<string, FieldValue>)[f] ?? null, (r) => state.product(r.sku)?.id ?? 0, (r) => ({ ...r })),
+      // Cached like the other lists: a full walk of 20,000 source items otherwise re-sorts them all per page.
+      page([...state.sourceItems.values()], sc(ctx), (r, f) => (r as unknown as Record<string, FieldValue>)[f] ?? null, (r) => state.product(r.sku)?.id ?? 0, (r) => ({ ...r }), { name: 'source-items', store: 'all' }),
     ),
     'POST /V1/inventory/source-items': msiOnly((ctx) => {
       const items = ctx.body.sourceItems;
