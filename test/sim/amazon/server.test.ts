@@ -186,6 +186,10 @@ describe('orders 2026-01-01', () => {
     const ok = await sp<Orders>(sim, token, 'GET', '/orders/2026-01-01/orders' + qs({ createdAfter: '2026-01-01T00:00:00Z', paginationToken: pt, maxResultsPerPage: 5, includedData: ['BUYER'] }));
     expect(ok.status).toBe(200);
     expect(ok.body.orders).toHaveLength(5);
+    // The two-minute visibility lag is scaled too: 5 s at timeScale 24.
+    const lagged = await sp<Orders & { createdBefore?: string }>(sim, token, 'GET', '/orders/2026-01-01/orders' + qs({ createdAfter: '2026-01-01T00:00:00Z', maxResultsPerPage: 1 }));
+    expect(lagged.body.createdBefore).toBe(new Date(T0 - 5_000).toISOString().replace('.000Z', 'Z'));
+    expect((await sp(sim, token, 'GET', '/orders/2026-01-01/orders' + qs({ createdAfter: '2026-01-01T00:00:00Z', createdBefore: new Date(T0 - 4_000).toISOString() }))).status).toBe(400);
     now += 3_600_000 + 1; // 24 h / timeScale 24
     const late = await sp(sim, await sellerToken(sim), 'GET', '/orders/2026-01-01/orders' + qs({ createdAfter: '2026-01-01T00:00:00Z', paginationToken: pt }));
     expect(late.status).toBe(400);
