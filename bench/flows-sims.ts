@@ -220,6 +220,8 @@ async function main(): Promise<void> {
 
   // Orders at the daily rate, each of one unit of a merchant-fulfilled SKU Amazon shows in stock.
   const callsBefore = mg.requestCount() + az.requestCount();
+  const azAt = az.requests.length;
+  const mgAt = mg.requests.length;
   const throttledBefore = az.requests.filter((r) => r.status === 429).length;
   const placed: { orderId: string; sku: string; at: number }[] = [];
   const seen = new Map<string, number>();
@@ -258,12 +260,17 @@ async function main(): Promise<void> {
   const throttledOrders = az.requests.filter((r) => r.status === 429).length - throttledBefore;
   await sleep(2000); // a duplicate would be created by a later pull or retry
   const created = mg.state.orders.length - ordersBefore;
+  const perOp = new Map<string, number>();
+  for (const r of az.requests.slice(azAt)) perOp.set(`amazon ${r.operation}`, (perOp.get(`amazon ${r.operation}`) ?? 0) + 1);
+  for (const r of mg.requests.slice(mgAt)) perOp.set(`magento ${r.method} ${r.template}`, (perOp.get(`magento ${r.method} ${r.template}`) ?? 0) + 1);
+  const orderPhaseOps = [...perOp].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([op, n]) => `${op} ${n}`).join(', ');
   const oversells = await db.selectFrom('flow_exceptions').select('id').where('kind', '=', 'oversell').execute();
   const exceptions = await db.selectFrom('flow_exceptions').select(['kind']).execute();
   const byOp = new Map<string, number>();
   for (const r of az.requests) if (r.status === 429) byOp.set(r.operation, (byOp.get(r.operation) ?? 0) + 1);
 
   console.log(`Amazon order -> Magento (${ORDERS} orders): p50 ${f(pct(orderLat, 50))} s, p99 ${f(pct(orderLat, 99))} s simulated (${f(pct(orderLat, 50) / sim(b50))}x the bare write at p50); ${f(calls / ORDERS)} upstream calls per order (both sides, polls included); ${throttledOrders} 429s while orders ran`);
+  console.log(`calls while orders ran (${f(sim(placed[placed.length - 1]!.at - placed[0]!.at + ORDER_GAP_MS), 0)} s simulated of sales): ${orderPhaseOps}`);
   console.log(`429s over the whole run: ${[...byOp].map(([op, n]) => `${op} ${n}`).join(', ') || 'none'}; Magento orders created for ${ORDERS} Amazon orders: ${created}; oversells listed: ${oversells.length}; exceptions: ${exceptions.length}; simulator schema violations: Magento ${mg.violations.length}, Amazon ${az.violations.length}`);
 }
 
