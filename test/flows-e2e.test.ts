@@ -3,6 +3,8 @@
 // flows name neither channel; the profile maps the Amazon SKU to the Magento one. Two partial Magento
 // shipments, each sent twice by the client, are confirmed on Amazon once each through 429s and a 503; the
 // first Magento order create is applied with its answer lost, and a replayed Amazon pull imports nothing again.
+// Magento reserves no stock for an order saved over REST: the import takes the sold quantity off Magento's
+// stock once (not again on the retry, the replay or the shipments), and the lower stock reaches Amazon.
 import { afterEach, describe, expect, test } from 'vitest';
 import { amazonAdapter } from '../src/adapters/amazon/index.ts';
 import { clearTokenCache } from '../src/adapters/amazon/lwa.ts';
@@ -40,6 +42,8 @@ describe('Amazon and Magento simulators', () => {
     });
     await gw.engine.startWorkers(4);
     const mSku = mg.state.products.find((p) => p.type_id === 'simple')!.sku;
+    // In stock, so that the sale's deduction shows in the salable quantity and on Amazon.
+    mg.state.setSourceQty(mSku, 'default', 25, false);
     const aSku = [...az.state.listings.values()].find((l) => az.state.quantityOf(l.sku) !== null)!.sku;
     await waitFor('both sides pulled', async () => (await listAll(gw, `/v1/products?connection_id=${amazon.id}`)).length > 0 && (await listAll(gw, `/v1/inventory?connection_id=${magento.id}`)).length > 0, 60_000);
 
@@ -54,6 +58,8 @@ describe('Amazon and Magento simulators', () => {
 
     // An Amazon order placed three minutes ago (outside the two-minute lag): imported into Magento.
     // Magento applies the first order create but its answer is lost; the import must not create a second.
+    const salableBefore = mg.state.salable(mSku, 1);
+    const sourceBefore = mg.state.sourceItem(mSku, 'default')!.quantity;
     mg.faults.loseAnswerNext(1, 'POST /V1/orders');
     const order = az.state.placeOrder({ items: [{ sku: aSku, quantity: 2, unitPrice: '12.50' }], createdTime: Date.now() - 180_000 });
     await post(gw, `/v1/connections/${amazon.id}/sync`, { entities: ['orders'] }, 202);
@@ -67,6 +73,16 @@ describe('Amazon and Magento simulators', () => {
     expect(mg.state.orders.filter((o) => o.items.some((i) => i.sku === mSku))).toHaveLength(1);
     const creates = mg.requests.filter((r) => r.method === 'POST' && /\/V1\/orders$/.test(r.path));
     expect(creates[0]?.status, 'the first create was applied and its answer lost').toBe(0);
+    // Sold 2 on Amazon: Magento's salable quantity of mSku is 2 lower, once (the create was retried and the
+    // pull replayed); the order's history holds one stock plan and one done note.
+    await waitFor('the sold quantity taken off Magento stock', () => mg.state.salable(mSku, 1) === salableBefore - 2, 30_000);
+    expect(mg.state.sourceItem(mSku, 'default')!.quantity).toBe(sourceBefore - 2);
+    expect(mg.requests.filter((r) => r.method === 'POST' && r.path.includes('/V1/inventory/source-items') && r.status === 200)).toHaveLength(1);
+    const stockNotes = () => imported.comments.filter((c) => /\[sy-stock-[0-9a-f]+(:done)?\]/.test(c.comment)).map((c) => (c.comment.includes(':done]') ? 'done' : 'plan'));
+    expect(stockNotes()).toEqual(['plan', 'done']);
+    // The lower stock reaches the Amazon listing (salable less the buffer of 2).
+    await post(gw, `/v1/connections/${magento.id}/sync`, { entities: ['inventory'] }, 202);
+    await waitFor(`Amazon quantity of ${aSku} at ${Math.max(0, salableBefore - 4)}`, () => az.state.quantityOf(aSku) === Math.max(0, salableBefore - 4), 60_000);
 
     // Shipped in Magento in two parts, while Amazon answers confirmShipment with 429s and a 503: each
     // part is confirmed on Amazon exactly once.
@@ -107,6 +123,12 @@ describe('Amazon and Magento simulators', () => {
     expect(confirmed.map((c) => c.trackingNumber).sort()).toEqual(['1Z-E2E-1', '1Z-E2E-2']);
     expect(confirmed.every((c) => c.items.reduce((n, it) => n + it.quantity, 0) === 1)).toBe(true);
     expect(mg.state.shipments.filter((sh) => sh.order_id === imported.entity_id)).toHaveLength(2);
+    // Shipping did not take the sold quantity off salable again: MSI deducted the source (2 more) and put
+    // a +2 compensating reservation against it, and the import wrote no further stock.
+    expect(mg.state.salable(mSku, 1)).toBe(salableBefore - 2);
+    expect(mg.state.sourceItem(mSku, 'default')!.quantity).toBe(sourceBefore - 4);
+    expect(stockNotes()).toEqual(['plan', 'done']);
+    expect(mg.requests.filter((r) => r.method === 'POST' && r.path.includes('/V1/inventory/source-items') && r.status === 200)).toHaveLength(1);
     // The faults were met on the way.
     const confirmCalls = az.requests.filter((r) => r.operation === 'confirmShipment');
     expect(confirmCalls.filter((r) => r.status === 429)).toHaveLength(2);

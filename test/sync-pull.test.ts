@@ -253,4 +253,28 @@ describe('a page that fails halfway', () => {
     expect(orders.records_pulled).toBe(250);
     expect(sim.state.calls.get('orders.list')).toBe(6);
   });
+
+  test('a run that failed on its first page (an outage) reads up to now when retried: a change made during the outage comes with the retry', async () => {
+    fx = await syncFixture({ sim: { rateLimit: false, data: { orders: 20, products: 0, inventory: 0 } }, settings: { page_size: 50 } });
+    const { gw, sim, id } = fx;
+    await waitForPulls(gw, id, new Date(0), ['orders']);
+    const outage = faultOnNth(sim, 'orders.list', 1, { kind: 'error503' }, Number.POSITIVE_INFINITY);
+    await requestSync(gw, id, { entities: ['orders'] });
+    const failed = await waitFor('the incremental pull to fail on its first page', async () => {
+      const cp = await checkpoint(gw, id, 'orders');
+      return cp.failures >= 1 ? cp : undefined;
+    });
+    expect(failed.run_cursor).toBeNull();
+    // Changed upstream after the failed run's window closed.
+    await new Promise((r) => setTimeout(r, 20));
+    sim.state.update('orders', '100000004', (o) => void (o.status = 'on_hold'));
+    expect(Date.parse(sim.state.orders.get('100000004')!.updated_at)).toBeGreaterThan(failed.run_to!.getTime());
+
+    outage.lift();
+    await waitForPulls(gw, id, await requestSync(gw, id, { entities: ['orders'] }), ['orders']);
+    const order = (await listAll(gw, `/v1/orders?connection_id=${id}`)).find((o) => o.external_id === '100000004');
+    expect(order.status, 'the change made during the outage, read by the retried run').toBe('on_hold');
+    const done = await checkpoint(gw, id, 'orders');
+    expect(done.watermark!.getTime()).toBeGreaterThan(failed.run_to!.getTime());
+  });
 });

@@ -218,6 +218,7 @@ export interface CheckpointRow {
   entity: string;
   watermark: Date | null;
   run_id: string | null;
+  run_to: Date | null;
   run_cursor: string | null;
   run_full: boolean;
   records_pulled: number;

@@ -39,6 +39,7 @@ import {
   type InventoryPayload,
   type ProductPayload,
 } from './map.ts';
+import { createOrderStock } from './order-stock.ts';
 import type { MagentoCredentials, MagentoSettings } from './schemas.ts';
 
 type Ctx = AdapterContext<MagentoSettings, MagentoCredentials>;
@@ -126,6 +127,15 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
   const runs = new Map<string, { seen: Set<string>; simples: Map<string, unknown> }>();
   /** Per entity: the next batch, already on its way while the engine stores the last one. */
   const prefetch = new Map<Entity, { key: string; result: Promise<Pulled> }>();
+  const orderStock = createOrderStock({
+    client,
+    usesMsi: () => usesMsi(),
+    history: async (id) => {
+      const o = await getOrder(id);
+      return Array.isArray(o.status_histories) ? (o.status_histories as { comment?: string | null }[]) : [];
+    },
+    log,
+  });
 
   const runState = (r: string) => {
     let st = runs.get(r);
@@ -611,13 +621,30 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
     return res.items?.[0] ?? null;
   }
 
+  /**
+   * Saving the order entity reserves and deducts nothing (no checkout runs): with `order_stock: 'deduct'`
+   * the lines' quantities are taken off stock here, once per order however often this is retried
+   * (order-stock.ts). An order found by its ext_order_id (an earlier attempt created it) still goes
+   * through this step: that attempt may have stopped before, during or after the stock write.
+   */
+  async function withStock(order: Record<string, unknown>, input: OrderInput, w: WriteContext, data: Record<string, unknown>): Promise<WriteResult> {
+    const id = String(order.entity_id);
+    if (s.order_stock === 'none') return { external_id: id, data };
+    // The order answers carry the status history; one that does not (a trimmed answer) is read again,
+    // since an earlier attempt's plan must never be missed.
+    const source = Array.isArray(order.status_histories) ? order : await getOrder(id);
+    const histories = Array.isArray(source.status_histories) ? (source.status_histories as { comment?: string | null }[]) : [];
+    const res = await orderStock.deduct({ id, status: typeof order.status === 'string' ? order.status : null, histories }, input.lines, w.idempotencyKey);
+    return { external_id: id, data: { ...data, stock: res.outcome, ...(res.skipped.length ? { stock_skipped: res.skipped } : {}) } };
+  }
+
   async function createOrder(input: OrderInput, w: WriteContext): Promise<WriteResult> {
     const ext = idempotencyMarker(w.idempotencyKey);
     const found = await orderByExtId(ext);
-    if (found) return { external_id: String(found.entity_id), data: { increment_id: found.increment_id ?? null, existing: true } };
+    if (found) return withStock(found, input, w, { increment_id: found.increment_id ?? null, existing: true });
     const entity = orderEntity(input, ext, s.order_payment_method);
     const created = await client.request<Record<string, unknown>>({ method: 'POST', path: '/V1/orders', body: { entity } });
-    return { external_id: String(created.entity_id), data: { increment_id: created.increment_id ?? null } };
+    return withStock(created, input, w, { increment_id: created.increment_id ?? null });
   }
 
   async function createShipment(input: CreateShipmentInput, w: WriteContext): Promise<WriteResult> {

@@ -507,9 +507,17 @@ export function toCategory(record: RawRecord): CategoryInput {
 
 export function toInventory(record: RawRecord): InventoryLevelInput {
   const p = readOrThrow(InventoryEnvelope, 'inventory', record);
-  const onHand = Math.round(p.quantity);
+  const quantity = Math.round(p.quantity);
   // Reservations belong to a stock, not a source: they are put on the level only when the SKU has a
   // single source (the usual "default" setup); with several sources the levels show source quantities.
-  const reserved = p.kind === 'msi' && p.salable_qty !== null && p.sources_of_sku === 1 ? Math.max(0, onHand - Math.round(p.salable_qty)) : 0;
-  return { sku: p.sku, location_id: p.source_code, fulfillment_channel: 'merchant', on_hand: onHand, reserved, available: onHand - reserved, updated_at: p.observed_at };
+  if (p.kind !== 'msi' || p.salable_qty === null || p.sources_of_sku !== 1) {
+    return { sku: p.sku, location_id: p.source_code, fulfillment_channel: 'merchant', on_hand: quantity, reserved: 0, available: quantity, updated_at: p.observed_at };
+  }
+  // What Magento sells is the salable quantity, also when it is above the source quantity (compensating
+  // reservations of a cancel, a refund or a shipment not yet matched by a source deduction): the channels
+  // offer that many. on_hand is the larger of the two so that reserved = on_hand - available is never
+  // negative; a salable quantity below zero (Magento oversold) stays visible as a negative available.
+  const salable = Math.round(p.salable_qty);
+  const onHand = Math.max(quantity, salable);
+  return { sku: p.sku, location_id: p.source_code, fulfillment_channel: 'merchant', on_hand: onHand, reserved: onHand - salable, available: salable, updated_at: p.observed_at };
 }

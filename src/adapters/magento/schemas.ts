@@ -21,6 +21,12 @@ export const MagentoSettings = z
     stock_id: z.number().int().min(1).default(1),
     /** createOrder: the offline payment method recorded on imported orders. */
     order_payment_method: z.string().min(1).max(64).default('checkmo'),
+    /**
+     * createOrder: Magento reserves stock only for orders placed through checkout, never for an order saved
+     * through POST /V1/orders. `deduct` takes each line's quantity off the default source (legacy: the
+     * stock item) once per order; `none` for stores whose own extension already reserves or deducts it.
+     */
+    order_stock: z.enum(['deduct', 'none']).default('deduct'),
   })
   .strict();
 export type MagentoSettings = z.infer<typeof MagentoSettings>;

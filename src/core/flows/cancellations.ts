@@ -1,11 +1,12 @@
 // Cancellations, either way: a marketplace order canceled after its import cancels the store order, and
 // a store order canceled cancels the marketplace order, automatically or through the exception list as
 // the profile says. Each canceled order is handled once per link (the row (link, order) is the guard),
-// so the side that restores stock does it once.
+// so the side that restores stock does it once. A side whose channel cannot cancel orders (no cancel API)
+// always gets the exception.
 import { sql } from 'kysely';
 import { raiseException } from '../../store/flows.ts';
 import type { FlowContext, FlowRunResult } from './runner.ts';
-import { submit } from './shared.ts';
+import { hasWrite, submit } from './shared.ts';
 
 interface Pair {
   canceled_id: string;
@@ -38,9 +39,14 @@ export async function cancellations(ctx: FlowContext): Promise<FlowRunResult> {
       AND NOT EXISTS (SELECT 1 FROM flow_cancellations c WHERE c.link_id = ${link.id} AND c.order_id = so.id)
     LIMIT 500`.execute(db);
   let submitted = 0;
+  const canCancel = new Map<string, boolean>();
   for (const p of rows) {
+    if (!canCancel.has(p.other_connection_id)) canCancel.set(p.other_connection_id, await cancelable(ctx, p.other_connection_id));
     await db.transaction().execute(async (trx) => {
-      const automatic = ctx.rules.cancellations === 'automatic';
+      // A side that cannot cancel through its API gets the exception instead of an operation that would
+      // fail (or a run that fails again on every trigger): the merchant cancels it there by hand.
+      const uncancelable = !canCancel.get(p.other_connection_id);
+      const automatic = ctx.rules.cancellations === 'automatic' && !uncancelable;
       const staged = await trx
         .insertInto('flow_cancellations')
         .values({ link_id: link.id, order_id: p.canceled_id, state: automatic ? 'pending' : 'exception', operation_id: null, created_at: new Date() })
@@ -49,7 +55,10 @@ export async function cancellations(ctx: FlowContext): Promise<FlowRunResult> {
         .executeTakeFirst();
       if (!staged) return;
       if (!automatic) {
-        await raiseException(trx, { tenantId: link.tenant_id, linkId: link.id, kind: 'cancellation', subject: p.canceled_id, reason: `order ${p.canceled_number} was canceled; its counterpart ${p.other_external_id} is not`, details: { counterpart_connection_id: p.other_connection_id, counterpart_external_id: p.other_external_id } });
+        const reason = uncancelable
+          ? `order ${p.canceled_number} was canceled; its counterpart ${p.other_external_id} is not, and its channel cannot cancel orders through its API: cancel it there`
+          : `order ${p.canceled_number} was canceled; its counterpart ${p.other_external_id} is not`;
+        await raiseException(trx, { tenantId: link.tenant_id, linkId: link.id, kind: 'cancellation', subject: p.canceled_id, reason, details: { counterpart_connection_id: p.other_connection_id, counterpart_external_id: p.other_external_id, cancelable: !uncancelable } });
         return;
       }
       const opId = await submit(ctx, trx, p.other_connection_id, 'order.cancel', { order_external_id: p.other_external_id, reason: `canceled on the other channel (order ${p.canceled_number})` }, `cancel-order:${link.id}:${p.canceled_id}`);
@@ -58,4 +67,10 @@ export async function cancellations(ctx: FlowContext): Promise<FlowRunResult> {
     });
   }
   return { submitted, notes: { canceled: rows.length } };
+}
+
+/** Whether a connection's channel can cancel an order (the capability the order.cancel operation needs). */
+async function cancelable(ctx: FlowContext, connectionId: string): Promise<boolean> {
+  const live = await ctx.engine.adapters.get(ctx.link.tenant_id, connectionId);
+  return live.factory.manifest.capabilities.includes('orders.cancel') && (await hasWrite(ctx, connectionId, 'cancelOrder'));
 }

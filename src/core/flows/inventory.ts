@@ -4,11 +4,10 @@
 // link's bulk threshold on, a target gets one bulk write.
 import { sql } from 'kysely';
 import { ulid } from '../ids.ts';
-import { raiseException } from '../../store/flows.ts';
 import type { Money } from '../model/index.ts';
 import { targetPrice, targetQuantity } from './rules.ts';
 import type { FlowContext, FlowRunResult } from './runner.ts';
-import { chunks, hasWrite, knownSkus, submit, unfinished } from './shared.ts';
+import { chunks, hasWrite, knownSkus, raiseOversell, submit, unfinished } from './shared.ts';
 
 interface Change {
   sku: string;
@@ -71,7 +70,7 @@ export async function inventorySync(ctx: FlowContext): Promise<FlowRunResult> {
     const free = lv.available - held;
     if (held > 0 && free < 0) {
       oversold += 1;
-      await raiseException(db, { tenantId: link.tenant_id, linkId: link.id, kind: 'oversell', subject: `sku:${lv.sku}`, reason: `${lv.sku}: ${-free} more sold than the source has (available ${lv.available}, reserved by orders not yet in the source ${reserved.get(lv.sku) ?? 0})`, details: { sku: lv.sku, available: lv.available, reserved: reserved.get(lv.sku) ?? 0 } });
+      await raiseOversell(db, { tenantId: link.tenant_id, linkId: link.id, sku: lv.sku, reason: `${lv.sku}: ${-free} more sold than the source has (available ${lv.available}, reserved by orders not yet in the source ${reserved.get(lv.sku) ?? 0})`, details: { sku: lv.sku, available: lv.available, reserved: reserved.get(lv.sku) ?? 0 } });
     }
   }
   for (const t of ctx.targets) {

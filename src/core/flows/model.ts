@@ -224,7 +224,9 @@ export const FLOW_NEEDS: Record<FlowType, { source: string[]; target: string[]; 
   order_import: { source: ['orders.read'], target: ['orders.write'], profile: false },
   fulfillment_confirmation: { source: ['shipments.read'], target: ['shipments.write'], profile: false },
   price_sync: { source: ['products.read'], target: ['products.write'], profile: false },
-  cancellation: { source: ['orders.read', 'orders.cancel'], target: ['orders.read', 'orders.cancel'], profile: false },
+  // Either side may lack a cancel API (Amazon has none for merchant-fulfilled orders in our adapter): a
+  // cancellation toward it goes to the exception list, so the link only needs to read orders.
+  cancellation: { source: ['orders.read'], target: ['orders.read'], profile: false },
 };
 
 /** The data each flow writes on its targets, for the ownership rules. */

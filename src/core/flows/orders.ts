@@ -9,7 +9,7 @@ import { raiseException, settleException } from '../../store/flows.ts';
 import { linesForOrders, toOrder } from '../../store/orders.ts';
 import type { Order, OrderInput } from '../model/index.ts';
 import type { FlowContext, FlowRunResult } from './runner.ts';
-import { submit } from './shared.ts';
+import { raiseOversell, submit } from './shared.ts';
 
 type IdKey = 'ean' | 'upc' | 'gtin' | 'isbn' | 'asin';
 
@@ -144,7 +144,7 @@ export async function orderImport(ctx: FlowContext): Promise<FlowRunResult> {
         const want = order.lines.find((l) => l.external_id === m.source_line_external_id)!.quantity;
         const have = await freshAvailable(ctx, target, m.target_sku);
         if (have !== null && have < want) {
-          await raiseException(db, { tenantId: link.tenant_id, linkId: link.id, kind: 'oversell', subject: `sku:${m.target_sku}`, reason: `order ${order.order_number} wants ${want} of ${m.target_sku}, the target has ${have}`, details: { sku: m.target_sku, order_id: order.id, wanted: want, available: have } });
+          await raiseOversell(db, { tenantId: link.tenant_id, linkId: link.id, sku: m.target_sku, reason: `order ${order.order_number} wants ${want} of ${m.target_sku}, the target has ${have}`, details: { sku: m.target_sku, order_id: order.id, wanted: want, available: have } });
         }
       }
     }

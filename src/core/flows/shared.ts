@@ -1,7 +1,8 @@
 // Helpers the flows share: which SKUs a target knows, whether an adapter has a write, submitting an
-// operation inside the flow's transaction.
+// operation inside the flow's transaction, raising an oversell once per SKU.
 import { sql } from 'kysely';
 import type { Db } from '../../store/db.ts';
+import { raiseException } from '../../store/flows.ts';
 import type { OperationKind } from '../../store/sync.ts';
 import type { ChannelWrites } from '../ports.ts';
 import type { FlowContext } from './runner.ts';
@@ -38,4 +39,28 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/**
+ * Opens the oversell exception of a store SKU once for the tenant, whichever link noticed it first. Two
+ * sales of the last unit are seen twice: by the order import (the store cannot cover the marketplace
+ * order) and by the inventory sync (the store is short of what orders not yet in it hold). The merchant
+ * has one problem, so one exception: a transaction-scoped advisory lock on (tenant, SKU) keeps two links'
+ * runs from both finding none open and both opening one; the link that opened it refreshes it later.
+ */
+export async function raiseOversell(db: Db, e: { tenantId: string; linkId: string; sku: string; reason: string; details: Record<string, unknown> }): Promise<void> {
+  const subject = `sku:${e.sku}`;
+  await db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`oversell:${e.tenantId}:${e.sku}`}, 0))`.execute(trx);
+    const open = await trx
+      .selectFrom('flow_exceptions')
+      .select('link_id')
+      .where('tenant_id', '=', e.tenantId)
+      .where('kind', '=', 'oversell')
+      .where('subject', '=', subject)
+      .where('state', '=', 'open')
+      .execute();
+    if (open.some((x) => x.link_id !== e.linkId)) return;
+    await raiseException(trx, { tenantId: e.tenantId, linkId: e.linkId, kind: 'oversell', subject, reason: e.reason, details: e.details });
+  });
 }

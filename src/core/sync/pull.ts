@@ -82,8 +82,22 @@ export interface PullHooks {
 /** Starts a run (or keeps the one in progress) and returns the checkpoint that describes it. */
 async function beginRun(db: Db, job: PullJob, profile: SyncProfile, now: Date): Promise<CheckpointRow> {
   const cp = await loadCheckpoint(db, job.tenantId, job.connectionId, job.entity);
-  if (cp.run_id && (!job.full || cp.run_full)) return cp;
   const to = new Date(now.getTime() - profile.safetyLagMs);
+  if (cp.run_id && (!job.full || cp.run_full)) {
+    // A run that has not committed a page of its window yet (no cursor: it failed on its first read,
+    // e.g. through an outage) reads up to now when it is retried. Kept at its old end, it would close
+    // at that end and leave what changed during the outage to the next scheduled run, minutes later.
+    // With a cursor the window stays: page tokens are bound to it.
+    if (cp.run_cursor !== null || !cp.run_to || cp.run_to >= to) return cp;
+    return db
+      .updateTable('sync_checkpoints')
+      .set({ run_to: to, last_attempt_at: now })
+      .where('connection_id', '=', job.connectionId)
+      .where('entity', '=', job.entity)
+      .where('run_id', '=', cp.run_id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
   const from = job.full || !cp.watermark ? null : new Date(cp.watermark.getTime() - profile.overlapMs);
   return db
     .updateTable('sync_checkpoints')

@@ -548,6 +548,15 @@ describe('rate limits and faults', () => {
     expect(sim.state.confirmations.get(o.orderId)).toHaveLength(1);
     expect((await sp(sim, token, 'POST', `/orders/v0/orders/${o.orderId}/shipmentConfirmation`, body)).status).toBe(400);
     expect(sim.state.confirmations.get(o.orderId)).toHaveLength(1);
+    // slowAfterEffectNext: the confirmation is applied at once, its answer comes only after the delay.
+    const o2 = sim.state.placeOrder({ items: [{ sku: 'SIM-X', quantity: 1 }] });
+    sim.faults.slowAfterEffectNext(1, 400, 'confirmShipment');
+    const t0 = Date.now();
+    const slow = sp(sim, token, 'POST', `/orders/v0/orders/${o2.orderId}/shipmentConfirmation`, { ...body, packageDetail: { ...body.packageDetail, orderItems: [{ orderItemId: o2.items[0]!.orderItemId, quantity: 1 }] } });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(sim.state.confirmations.get(o2.orderId)).toHaveLength(1);
+    expect((await slow).status).toBe(204);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(390);
     const wrongType = await fetch(`${sim.url}/orders/v0/orders/${o.orderId}/shipmentConfirmation`, { method: 'POST', headers: { 'x-amz-access-token': token, 'content-type': 'text/plain' }, body: JSON.stringify(body) });
     expect(wrongType.status).toBe(400);
     const wrongType2 = await fetch(`${sim.url}/listings/2021-08-01/items/${sim.sellerId}/SIM-X?marketplaceIds=ATVPDKIKX0DER`, { method: 'PATCH', headers: { 'x-amz-access-token': token, 'content-type': 'text/plain' }, body: '{}' });

@@ -54,6 +54,8 @@ export interface AmazonSimFaults {
   malformedNext(n: number, operation?: string): void;
   /** The next n calls are handled (writes take effect), then the connection is dropped without an answer. */
   failAfterEffectNext(n: number, operation?: string): void;
+  /** The next n calls are handled (writes take effect), then answered only after `ms`. */
+  slowAfterEffectNext(n: number, ms: number, operation?: string): void;
   expireTokens(): void;
   expireClientSecret(on: boolean): void;
   revokeRefreshToken(): void;
@@ -118,11 +120,13 @@ interface TokenInfo {
   generation: number;
 }
 
-type FaultKind = 'throttle' | 'error500' | 'error503' | 'timeout' | 'malformed' | 'drop_after_effect';
+type FaultKind = 'throttle' | 'error500' | 'error503' | 'timeout' | 'malformed' | 'drop_after_effect' | 'slow_after_effect';
 interface FaultRule {
   kind: FaultKind;
   left: number;
   operation?: string;
+  /** slow_after_effect: how long the answer waits. */
+  ms?: number;
 }
 
 const INCLUDED_ORDER = ['BUYER', 'RECIPIENT', 'PROCEEDS', 'EXPENSE', 'PROMOTION', 'CANCELLATION', 'FULFILLMENT', 'PACKAGES', 'TAX', 'PAYMENT', 'FULFILLMENT_ORDERS'];
@@ -179,15 +183,19 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
 
   // ------------------------------------------------------------ helpers
 
-  function takeFault(kinds: FaultKind[], operation: string): FaultKind | null {
+  function takeRule(kinds: FaultKind[], operation: string): FaultRule | null {
     for (const r of rules) {
       if (r.left <= 0 || !kinds.includes(r.kind)) continue;
       if (r.operation && r.operation !== operation) continue;
       r.left--;
       rules = rules.filter((x) => x.left > 0);
-      return r.kind;
+      return r;
     }
     return null;
+  }
+
+  function takeFault(kinds: FaultKind[], operation: string): FaultKind | null {
+    return takeRule(kinds, operation)?.kind ?? null;
   }
 
   function rateOf(op: OperationSpec): number | undefined {
@@ -1423,7 +1431,8 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         finish(sandboxAnswer(op, pathParams, url.searchParams, body));
         return;
       }
-      const fault = takeFault(['timeout', 'throttle', 'error500', 'error503', 'malformed', 'drop_after_effect'], op.operationId);
+      const rule = takeRule(['timeout', 'throttle', 'error500', 'error503', 'malformed', 'drop_after_effect', 'slow_after_effect'], op.operationId);
+      const fault = rule?.kind ?? null;
       if (fault === 'timeout') {
         record(op.operationId, 0);
         hung.add(res);
@@ -1466,6 +1475,20 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
         res.destroy();
         return;
       }
+      if (fault === 'slow_after_effect') {
+        // Applied already; the answer is held back (a client that is gone by then never sees it).
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            timers.delete(t);
+            resolve();
+          }, rule?.ms ?? 0);
+          timers.add(t);
+        });
+        if (res.destroyed) {
+          record(op.operationId, 0);
+          return;
+        }
+      }
       finish(answer, fault === 'malformed');
     } catch (e) {
       if (e instanceof SpError) {
@@ -1494,6 +1517,7 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
     timeoutNext: (n, operation) => void rules.push({ kind: 'timeout', left: n, ...(operation ? { operation } : {}) }),
     malformedNext: (n, operation) => void rules.push({ kind: 'malformed', left: n, ...(operation ? { operation } : {}) }),
     failAfterEffectNext: (n, operation) => void rules.push({ kind: 'drop_after_effect', left: n, ...(operation ? { operation } : {}) }),
+    slowAfterEffectNext: (n, ms, operation) => void rules.push({ kind: 'slow_after_effect', left: n, ms, ...(operation ? { operation } : {}) }),
     expireTokens: () => {
       lwa.generation++;
     },

@@ -77,13 +77,47 @@ describe('reservations', () => {
     expect(r).toEqual({ status: 400, body: { message: 'The requested qty is not available' } });
   });
 
-  test('an order saved through POST /V1/orders reserves nothing (no checkout ran)', async () => {
+  test('an order saved through POST /V1/orders reserves nothing (no checkout ran); its shipment and cancel still move stock as MSI does', async () => {
+    const seeded = sim.state.reserved('SIM-000004', 1);
     sim.state.setSourceQty('SIM-000004', 'default', 5, false);
     const before = sim.state.reservations.length;
-    const entity = { customer_email: 'x@example.com', base_grand_total: 10, grand_total: 10, items: [{ sku: 'SIM-000004', qty_ordered: 2, price: 5 }], billing_address: { ...address, address_type: 'billing' }, payment: { method: 'checkmo' } };
-    expect((await call(sim, 'PUT', '/rest/default/V1/orders/create', { entity })).status).toBe(200);
+    const entity = { customer_email: 'x@example.com', base_grand_total: 10, grand_total: 10, items: [{ sku: 'SIM-000004', qty_ordered: 3, price: 5 }], billing_address: { ...address, address_type: 'billing' }, payment: { method: 'checkmo' } };
+    const saved = await call<{ entity_id: number; items: { item_id: number }[] }>(sim, 'PUT', '/rest/default/V1/orders/create', { entity });
+    expect(saved.status).toBe(200);
     expect(sim.state.reservations.length).toBe(before);
-    expect(sim.state.salable('SIM-000004', 1)).toBe(5 + sim.state.reserved('SIM-000004', 1));
+    expect(sim.state.salable('SIM-000004', 1)).toBe(5 + seeded);
+    // SourceDeductionProcessor deducts the source and compensates for any order, reserved or not
+    expect((await call(sim, 'POST', `/rest/default/V1/order/${saved.body.entity_id}/ship`, { items: [{ order_item_id: saved.body.items[0]!.item_id, qty: 1 }] })).status).toBe(200);
+    expect(sim.state.legacyQty('SIM-000004')).toBe(4);
+    expect(sim.state.salable('SIM-000004', 1)).toBe(5 + seeded);
+    // CancelOrderItemObserver gives back what is left, whether or not it was reserved
+    expect((await call(sim, 'POST', `/rest/default/V1/orders/${saved.body.entity_id}/cancel`)).body).toBe(true);
+    expect(sim.state.salable('SIM-000004', 1)).toBe(7 + seeded);
+    const mine = sim.state.reservations.filter((r) => JSON.parse(r.metadata).object_id === String(saved.body.entity_id));
+    expect(mine.map((r) => [JSON.parse(r.metadata).event_type, r.quantity])).toEqual([['shipment_created', 1], ['order_canceled', 2]]);
+  });
+
+  test('without MSI: checkout subtracts the stock item, a shipment touches no stock, a cancel adds back what is left', async () => {
+    const legacy = await startMagentoSim({ msi: false, seed: { simples: 4, configurables: 0, orders: 0, customers: 1 } });
+    try {
+      legacy.state.setSourceQty('SIM-000001', 'default', 10, false);
+      const cart = (await call<string>(legacy, 'POST', '/rest/default/V1/guest-carts')).body;
+      expect((await call(legacy, 'POST', `/rest/default/V1/guest-carts/${cart}/items`, { cartItem: { sku: 'SIM-000001', qty: 3, quote_id: cart } })).status).toBe(200);
+      expect((await call(legacy, 'POST', `/rest/default/V1/guest-carts/${cart}/shipping-information`, { addressInformation: { shipping_address: address, billing_address: address, shipping_method_code: 'flatrate', shipping_carrier_code: 'flatrate' } })).status).toBe(200);
+      const placed = await call<number>(legacy, 'POST', `/rest/default/V1/guest-carts/${cart}/payment-information`, { email: 'grace@example.com', paymentMethod: { method: 'checkmo' } });
+      expect(placed.status).toBe(200);
+      const stockQty = async () => (await call<{ qty: number }>(legacy, 'GET', '/rest/default/V1/stockItems/SIM-000001')).body.qty;
+      expect(await stockQty()).toBe(7);
+      const o = legacy.state.ordersById.get(placed.body)!;
+      expect((await call(legacy, 'POST', `/rest/default/V1/order/${o.entity_id}/ship`, { items: [{ order_item_id: o.items[0]!.item_id, qty: 1 }] })).status).toBe(200);
+      expect(await stockQty()).toBe(7);
+      expect((await call(legacy, 'POST', `/rest/default/V1/orders/${o.entity_id}/cancel`)).body).toBe(true);
+      expect(await stockQty()).toBe(9);
+      expect(legacy.state.reservations).toEqual([]);
+      expect(legacy.violations).toEqual([]);
+    } finally {
+      await legacy.stop();
+    }
   });
 });
 

@@ -134,6 +134,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
   const clock = options.clock ?? Date.now;
   const config = { msi: options.msi ?? true, allowIntegrationBearer: options.allowIntegrationBearer ?? false, pageSizeMax: options.pageSizeMax ?? 300 };
   const state = new MagentoState(clock, options.stores ?? DEFAULT_STORES);
+  state.msi = config.msi;
   state.seed(options.seed ?? {});
 
   const hex = (n: number) => randomBytes(n).toString('hex').slice(0, n);

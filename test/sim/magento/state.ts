@@ -318,6 +318,11 @@ export class MagentoState {
   reservations: Reservation[] = [];
   /** orders placed through checkout (they hold reservations) */
   placedOrders = new Set<number>();
+  /**
+   * MSI on (reservations; shipments deduct the source) or off (legacy CatalogInventory: checkout deducts the
+   * stock item, shipments touch no stock). Set by the server from its `msi` option before seeding.
+   */
+  msi = true;
   invoicesByOrder = new Map<number, Invoice[]>();
   shipmentsByOrder = new Map<number, Shipment[]>();
   /** applied stock writes per `${sku}@${source_code}` (legacy writes count against 'default') */
@@ -507,9 +512,10 @@ export class MagentoState {
       order.status = st.status;
       this.insertOrder(order);
       // open orders still hold their reservations; finished ones were compensated long ago
-      if (opts.openOrderReservations && (st.state === 'new' || st.state === 'processing')) this.placeReservations(order);
+      if (opts.openOrderReservations && (st.state === 'new' || st.state === 'processing')) this.placeReservations(order, true);
       if (st.state === 'processing' || st.state === 'complete') this.createInvoice(order, null, order.updated_at);
-      if (st.state === 'complete') this.createShipment(order, null, [{ track_number: `1Z${String(order.entity_id).padStart(10, '0')}`, title: 'United Parcel Service', carrier_code: 'ups' }], order.updated_at);
+      // history: the seeded source quantities are today's, after these shipments
+      if (st.state === 'complete') this.createShipment(order, null, [{ track_number: `1Z${String(order.entity_id).padStart(10, '0')}`, title: 'United Parcel Service', carrier_code: 'ups' }], order.updated_at, false);
       if (st.state === 'canceled') for (const it of order.items) it.qty_canceled = it.qty_ordered;
     }
   }
@@ -678,13 +684,22 @@ export class MagentoState {
     this.ordersById.set(o.entity_id, o);
   }
 
-  /** Order placement (checkout): reservations of -qty on the store's stock for every simple row. */
-  placeReservations(o: Order): void {
+  /**
+   * Order placement (checkout): MSI places reservations of -qty on the store's stock for every simple row;
+   * without MSI, CatalogInventory subtracts the stock item's qty at once (`seeded`: today's quantities
+   * already reflect it).
+   */
+  placeReservations(o: Order, seeded = false): void {
     const store = this.storeById(o.store_id)!;
     const stockId = this.stockIdFor(store);
     this.placedOrders.add(o.entity_id);
     for (const it of o.items) {
       if (it.product_type !== 'simple') continue;
+      if (!this.msi) {
+        const si = this.sourceItem(it.sku, 'default');
+        if (si && !seeded) this.setSourceQty(si.sku, 'default', round2(si.quantity - it.qty_ordered), false);
+        continue;
+      }
       this.reserve(it.sku, stockId, -it.qty_ordered, JSON.stringify({ event_type: 'order_placed', object_type: 'order', object_id: String(o.entity_id), object_increment_id: o.increment_id }));
     }
   }
@@ -698,10 +713,13 @@ export class MagentoState {
   }
 
   /**
-   * Ships `lines` (null: everything left). Deducts source quantities and compensates reservations of placed
-   * orders, like MSI does. Callers validate quantities first (server.ts).
+   * Ships `lines` (null: everything left). With MSI, like Magento's SourceDeductionProcessor, for every
+   * order whichever way it was created: deducts the `default` source (single-source mode) and places a
+   * compensating +qty reservation. An order saved through POST /V1/orders reserved nothing, so its shipment
+   * leaves salable as it was and lowers the source quantity. Without MSI a shipment touches no stock.
+   * Callers validate quantities first (server.ts). `stock` false: seeded history, no stock effect.
    */
-  createShipment(o: Order, lines: { order_item_id: number; qty: number }[] | null, tracks: { track_number: string; title: string; carrier_code: string }[], at = this.clock()): Shipment {
+  createShipment(o: Order, lines: { order_item_id: number; qty: number }[] | null, tracks: { track_number: string; title: string; carrier_code: string }[], at = this.clock(), stock = true): Shipment {
     const top = o.items.filter((it) => it.parent_item_id === null);
     const want = lines ?? top.map((it) => ({ order_item_id: it.item_id, qty: this.qtyToShip(o, it) })).filter((l) => l.qty > 0);
     const id = ++this.#ids.shipment;
@@ -715,9 +733,10 @@ export class MagentoState {
       if (child) child.qty_shipped += l.qty;
       const simple = child ?? it;
       s.items.push({ entity_id: s.items.length + 1 + id * 10, order_item_id: it.item_id, qty: l.qty, sku: it.sku, name: it.name, price: it.price, product_id: simple.product_id, weight: it.weight });
-      if (this.placedOrders.has(o.entity_id)) {
+      if (stock && this.msi) {
         const si = this.sourceItem(simple.sku, 'default');
-        if (si) si.quantity -= l.qty;
+        // SourceDeductionService saves the item: status follows the quantity (not a counted API write)
+        if (si) this.setSourceQty(si.sku, 'default', round2(si.quantity - l.qty), false);
         this.reserve(simple.sku, stockId, l.qty, JSON.stringify({ event_type: 'shipment_created', object_type: 'order', object_id: String(o.entity_id), object_increment_id: o.increment_id }));
       }
     }
@@ -772,12 +791,19 @@ export class MagentoState {
     if (top.every((it) => it.qty_invoiced + it.qty_canceled >= it.qty_ordered || it.qty_shipped >= it.qty_ordered)) return false;
     const store = this.storeById(o.store_id)!;
     const stockId = this.stockIdFor(store);
-    const placed = this.placedOrders.has(o.entity_id);
     for (const it of o.items) {
       const left = it.qty_ordered - Math.max(it.qty_shipped, it.qty_invoiced) - it.qty_canceled;
       if (left <= 0) continue;
       it.qty_canceled += left;
-      if (placed && it.product_type === 'simple') this.reserve(it.sku, stockId, left, JSON.stringify({ event_type: 'order_canceled', object_type: 'order', object_id: String(o.entity_id), object_increment_id: o.increment_id }));
+      if (it.product_type !== 'simple') continue;
+      // Magento gives back what is left of every simple row, whether or not the order reserved it
+      // (InventorySales' CancelOrderItemObserver; without MSI, CatalogInventory's backItemQty).
+      if (!this.msi) {
+        const si = this.sourceItem(it.sku, 'default');
+        if (si) this.setSourceQty(si.sku, 'default', round2(si.quantity + left), false);
+        continue;
+      }
+      this.reserve(it.sku, stockId, left, JSON.stringify({ event_type: 'order_canceled', object_type: 'order', object_id: String(o.entity_id), object_increment_id: o.increment_id }));
     }
     o.state = o.status = 'canceled';
     o.updated_at = at;
