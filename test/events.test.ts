@@ -125,6 +125,29 @@ describe('events written with the change', () => {
     expect(all[4]!.data.object).toMatchObject({ sku: 'SKU-1', on_hand: 3, available: 2 });
   });
 
+  test('stock read again with the same values is not rewritten: no row write, reported unchanged (not stale); an older read is stale', async () => {
+    const db = gw.tdb.db;
+    const first = await upsertInventory(db, ref, [inventoryInput(70), inventoryInput(71)]);
+    expect([...first.written.values()].every((w) => w.inserted)).toBe(true);
+    // xmin is the id of the transaction that last wrote the row: it moves on any rewrite, equal values or not.
+    const xmins = async () => (await sql<{ external_id: string; xmin: string }>`SELECT external_id, xmin::text FROM inventory_levels WHERE connection_id = ${ref.connectionId} AND sku IN ('SKU-70', 'SKU-71') ORDER BY external_id`.execute(db)).rows;
+    const before = await xmins();
+    const again = await upsertInventory(db, ref, [
+      { ...inventoryInput(70), updated_at: '2026-03-01T00:00:00.000Z' },
+      { ...inventoryInput(71), on_hand: 5, available: 4, updated_at: '2026-03-01T00:00:00.000Z' },
+    ]);
+    expect(again.unchanged).toEqual(['SKU-70@default']);
+    expect([...again.written.keys()]).toEqual(['SKU-71@default']);
+    expect(again.stale).toEqual([]);
+    const after = await xmins();
+    expect(after[0]).toEqual(before[0]);
+    expect(after[1]!.xmin).not.toBe(before[1]!.xmin);
+    // A read older than the stored one is stale, even with other values.
+    const old = await upsertInventory(db, ref, [{ ...inventoryInput(71), on_hand: 1, available: 0, updated_at: '2026-01-01T00:00:00.000Z' }]);
+    expect(old.stale).toEqual(['SKU-71@default']);
+    expect(old.unchanged).toEqual([]);
+  });
+
   test('a change rolled back takes its events with it', async () => {
     const before = (await drain(null)).all.length;
     await expect(

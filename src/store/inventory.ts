@@ -59,12 +59,25 @@ export async function upsertInventory(db: Db, ref: ConnectionRef, inputs: readon
         oc
           .columns(['connection_id', 'external_id'])
           .doUpdateSet(excluded(UPDATE_COLUMNS))
-          .where(sql.ref('inventory_levels.updated_at'), '<=', sql.ref('excluded.updated_at')),
+          .where(sql.ref('inventory_levels.updated_at'), '<=', sql.ref('excluded.updated_at'))
+          // A level read again with the same values is not rewritten: stores without a stock change feed
+          // (Magento) are re-read whole every poll, and rewriting 20,000 equal rows each time was most of the
+          // poll's cost. Such rows keep their synced_at; "when stock was last read" is the pull checkpoint.
+          .where(sql<boolean>`(inventory_levels.sku, inventory_levels.location_id, inventory_levels.fulfillment_channel, inventory_levels.on_hand, inventory_levels.reserved, inventory_levels.available)
+            IS DISTINCT FROM (excluded.sku, excluded.location_id, excluded.fulfillment_channel, excluded.on_hand, excluded.reserved, excluded.available)`),
       )
       .returning(LEVEL_COLUMNS)
       .execute();
     for (const w of written) result.written.set(w.external_id, { id: w.id, inserted: !before.has(w.external_id) });
-    for (const r of records) if (!result.written.has(r.external_id)) result.stale.push(r.external_id);
+    const unchanged: string[] = [];
+    for (const r of records) {
+      if (result.written.has(r.external_id)) continue;
+      const old = before.get(r.external_id);
+      const same = old && old.updated_at.getTime() <= Date.parse(r.updated_at) && old.sku === r.sku && old.location_id === r.location_id && old.fulfillment_channel === r.fulfillment_channel && old.on_hand === r.on_hand && old.reserved === r.reserved && old.available === r.available;
+      if (same) unchanged.push(r.external_id);
+      else result.stale.push(r.external_id);
+    }
+    result.unchanged = unchanged;
     const events: NewEvent[] = [];
     for (const w of written) {
       const old = before.get(w.external_id);

@@ -33,6 +33,11 @@ export interface UpsertResult {
   written: Map<string, { id: string; inserted: boolean }>;
   /** external ids left alone because the stored version is newer. */
   stale: string[];
+  /**
+   * external ids left alone because the stored row already holds the same values (only repositories that
+   * skip such writes fill it: inventory, whose every poll re-reads every level).
+   */
+  unchanged?: string[];
   /** Records that could not be stored, with the reason (e.g. a shipment whose order is unknown). */
   failed: { external_id: string; reason: string }[];
 }

@@ -248,20 +248,31 @@ function productStatus(s: number | null | undefined): 'active' | 'inactive' {
   return s === STATUS_ENABLED ? 'active' : 'inactive';
 }
 
+// The record envelopes' schemas are built once: a zod schema built per record costs more than the parse
+// (5,000 stock records took 2.5 s instead of 42 ms); test/adapters/magento-normalize-cost.test.ts holds it.
+const ProductEnvelope = z.object({
+  product: z.unknown(),
+  children: z.array(z.unknown()).nullish(),
+  option_labels: z.record(z.string(), z.record(z.string(), z.string())).nullish(),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  weight_unit: z.string().nullish(),
+  media_base_url: z.string().nullish(),
+  view_prices: z.array(z.object({ scope: z.string(), currency: z.string().regex(/^[A-Z]{3}$/), prices: z.record(z.string(), z.number()) })).nullish(),
+});
+const CategoryEnvelope = z.object({ category: z.unknown(), path_names: z.array(z.string()), observed_at: z.string() });
+const InventoryEnvelope = z.object({
+  kind: z.enum(['msi', 'legacy']),
+  sku: z.string().min(1).max(255),
+  source_code: z.string().min(1).max(255),
+  quantity: z.number(),
+  salable_qty: z.number().nullable(),
+  sources_of_sku: z.number().int(),
+  status: z.number().nullable(),
+  observed_at: z.iso.datetime({ offset: true }),
+});
+
 export function toProduct(record: RawRecord): ProductInput {
-  const payload = readOrThrow(
-    z.object({
-      product: z.unknown(),
-      children: z.array(z.unknown()).nullish(),
-      option_labels: z.record(z.string(), z.record(z.string(), z.string())).nullish(),
-      currency: z.string().regex(/^[A-Z]{3}$/),
-      weight_unit: z.string().nullish(),
-      media_base_url: z.string().nullish(),
-      view_prices: z.array(z.object({ scope: z.string(), currency: z.string().regex(/^[A-Z]{3}$/), prices: z.record(z.string(), z.number()) })).nullish(),
-    }),
-    'products',
-    record,
-  );
+  const payload = readOrThrow(ProductEnvelope, 'products', record);
   const p = readOrThrow(MProduct, 'products', record, payload.product);
   const children = (payload.children ?? []).map((c) => readOrThrow(MProduct, 'products', record, c));
   const cur = payload.currency;
@@ -483,7 +494,7 @@ export function toCustomer(record: RawRecord): CustomerInput {
 }
 
 export function toCategory(record: RawRecord): CategoryInput {
-  const payload = readOrThrow(z.object({ category: z.unknown(), path_names: z.array(z.string()), observed_at: z.string() }), 'categories', record);
+  const payload = readOrThrow(CategoryEnvelope, 'categories', record);
   const c = readOrThrow(MCategory, 'categories', record, payload.category);
   const stamp = c.updated_at ?? c.created_at ?? payload.observed_at;
   return {
@@ -499,20 +510,7 @@ export function toCategory(record: RawRecord): CategoryInput {
 }
 
 export function toInventory(record: RawRecord): InventoryLevelInput {
-  const p = readOrThrow(
-    z.object({
-      kind: z.enum(['msi', 'legacy']),
-      sku: z.string().min(1).max(255),
-      source_code: z.string().min(1).max(255),
-      quantity: z.number(),
-      salable_qty: z.number().nullable(),
-      sources_of_sku: z.number().int(),
-      status: z.number().nullable(),
-      observed_at: z.iso.datetime({ offset: true }),
-    }),
-    'inventory',
-    record,
-  );
+  const p = readOrThrow(InventoryEnvelope, 'inventory', record);
   const quantity = Math.round(p.quantity);
   // Reservations belong to a stock, not a source: they are put on the level only when the SKU has a
   // single source (the usual "default" setup); with several sources the levels show source quantities.

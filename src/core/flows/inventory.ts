@@ -32,7 +32,11 @@ async function reservations(ctx: FlowContext, skuMap: Map<string, string>): Prom
       AND o.status IN ('pending', 'processing', 'on_hold')
       AND o.fulfillment_channel = 'merchant'
       AND (fi.state IN ('pending', 'exception')
-           OR (fi.state = 'created' AND fi.updated_at > COALESCE((SELECT max(synced_at) FROM inventory_levels s WHERE s.connection_id = ${source}), 'epoch')))`.execute(ctx.db);
+           OR (fi.state = 'created' AND fi.updated_at > GREATEST(
+                 COALESCE((SELECT max(synced_at) FROM inventory_levels s WHERE s.connection_id = ${source}), 'epoch'),
+                 -- levels read again unchanged are not rewritten: the end of the last stock pull's window
+                 -- says when the source's stock was last read.
+                 COALESCE((SELECT watermark FROM sync_checkpoints c WHERE c.connection_id = ${source} AND c.entity = 'inventory'), 'epoch'))))`.execute(ctx.db);
   const out = new Map<string, number>();
   for (const r of rows) {
     const sku = r.line_map.find((m) => m.source_sku === r.sku)?.target_sku ?? skuMap.get(r.sku) ?? r.sku;

@@ -269,7 +269,7 @@ export async function applyRecords<E extends Entity>(
     });
   }
   for (const id of result.stale) outcomes.set(id, 'stale');
-  await resolvePullDeadLetters(trx, job.connectionId, job.entity, [...result.written.keys(), ...result.stale]);
+  await resolvePullDeadLetters(trx, job.connectionId, job.entity, [...result.written.keys(), ...result.stale, ...(result.unchanged ?? [])]);
   if (job.entity === 'orders' && result.written.size > 0) await adoptOrphanShipments(trx, adapter, job, runId, [...result.written.keys()], hooks);
   // A record that was stored carries its payload in its table's raw column already: staging copies it
   // from there rather than having PostgreSQL parse and compress the same document twice. The others

@@ -186,6 +186,10 @@ describe('orders 2026-01-01', () => {
     const ok = await sp<Orders>(sim, token, 'GET', '/orders/2026-01-01/orders' + qs({ createdAfter: '2026-01-01T00:00:00Z', paginationToken: pt, maxResultsPerPage: 5, includedData: ['BUYER'] }));
     expect(ok.status).toBe(200);
     expect(ok.body.orders).toHaveLength(5);
+    // The two-minute visibility lag is scaled too: 5 s at timeScale 24.
+    const lagged = await sp<Orders & { createdBefore?: string }>(sim, token, 'GET', '/orders/2026-01-01/orders' + qs({ createdAfter: '2026-01-01T00:00:00Z', maxResultsPerPage: 1 }));
+    expect(lagged.body.createdBefore).toBe(new Date(T0 - 5_000).toISOString().replace('.000Z', 'Z'));
+    expect((await sp(sim, token, 'GET', '/orders/2026-01-01/orders' + qs({ createdAfter: '2026-01-01T00:00:00Z', createdBefore: new Date(T0 - 4_000).toISOString() }))).status).toBe(400);
     now += 3_600_000 + 1; // 24 h / timeScale 24
     const late = await sp(sim, await sellerToken(sim), 'GET', '/orders/2026-01-01/orders' + qs({ createdAfter: '2026-01-01T00:00:00Z', paginationToken: pt }));
     expect(late.status).toBe(400);
@@ -467,6 +471,20 @@ describe('variation families', () => {
     });
     expect(bad.body.status).toBe('INVALID');
     expect(bad.body.issues.flatMap((i) => i.attributeNames)).toContain('size');
+  });
+});
+
+describe('seeded SKUs', () => {
+  test('seed.skus names the listings (a store\'s SKUs), parents included; orders reference them', async () => {
+    const skus = Array.from({ length: 45 }, (_, i) => `STORE-${i}`);
+    const sim = await start({ seed: { skus, orders: 50 } });
+    expect([...sim.state.listings.keys()]).toEqual(skus);
+    // The 20th listing is a variation parent; its children name it by the given SKU.
+    const child = sim.state.listings.get('STORE-20')!.attributes.child_parent_sku_relationship as { parent_sku: string }[];
+    expect(child[0]?.parent_sku).toBe('STORE-19');
+    for (const o of sim.state.orders.values()) for (const it of o.items) expect(skus).toContain(it.sku);
+    expect(sim.state.quantityOf('STORE-0')).not.toBeNull();
+    await expect(start({ seed: { skus: ['A'], listings: 2 } })).rejects.toThrow(/only 1 skus/);
   });
 });
 

@@ -407,7 +407,8 @@ export async function startAmazonSim(options: AmazonSimOptions = {}): Promise<Am
       throw new SpError(400, 'InvalidInput', 'lastUpdatedAfter cannot be combined with createdBefore.');
     }
     const now = clock();
-    const latest = now - 120_000;
+    // Amazon's two-minute visibility lag, a duration like the others: ÷timeScale.
+    const latest = now - 120_000 / timeScale;
     const upperGiven = createdAfter !== undefined ? createdBefore : updatedBefore;
     const lower = (createdAfter ?? updatedAfter) as number;
     if (upperGiven !== undefined && upperGiven > latest) {

@@ -171,6 +171,11 @@ export interface OrderChangeNotification {
 
 export interface SeedOptions {
   listings?: number;
+  /**
+   * Seller SKUs of the seeded listings, in order, instead of `SIM-000001`…, so a benchmark's listings carry a
+   * store's SKUs; seeds `skus.length` listings when `listings` is not given (else the first `listings`).
+   */
+  skus?: readonly string[];
   orders?: number;
   fbaInventory?: number;
   seed?: number;
@@ -264,8 +269,10 @@ export class AmazonState {
     const now = this.clock();
     const mp = this.marketplaceId;
     const currency = this.currencyOf(mp);
-    const nListings = opts.listings ?? 0;
+    const nListings = opts.listings ?? opts.skus?.length ?? 0;
+    if (opts.skus && opts.skus.length < nListings) throw new Error(`seed: ${nListings} listings but only ${opts.skus.length} skus`);
     const base = this.listings.size;
+    const skuAt = (i: number) => opts.skus?.[i] ?? `SIM-${pad(base + i + 1, 6)}`;
     for (let i = 0; i < nListings; i++) {
       const n = base + i + 1;
       // Variation families: listing 20 (then 40, 60, …) is a SHIRT parent, the two after it its children. The
@@ -273,7 +280,7 @@ export class AmazonState {
       const isParent = i % 20 === 19 && i + 2 < nListings;
       const parentIndex = (i % 20 === 0 || i % 20 === 1) && i >= 20 ? i - (i % 20) - 1 : -1;
       const productType: ProductTypeName = i % 5 === 0 || isParent || parentIndex >= 0 ? 'SHIRT' : i % 7 === 0 ? 'LUGGAGE' : 'PRODUCT';
-      const sku = `SIM-${pad(n, 6)}`;
+      const sku = skuAt(i);
       const asin = asinFor(n);
       const price = (5 + Math.floor(rand() * 9500) / 100).toFixed(2);
       const fba = i % 10 === 9 && !isParent;
@@ -301,7 +308,7 @@ export class AmazonState {
       }
       if (parentIndex >= 0) {
         attributes.parentage_level = [{ value: 'child', marketplace_id: mp }];
-        attributes.child_parent_sku_relationship = [{ child_relationship_type: 'variation', parent_sku: `SIM-${pad(base + parentIndex + 1, 6)}`, marketplace_id: mp }];
+        attributes.child_parent_sku_relationship = [{ child_relationship_type: 'variation', parent_sku: skuAt(parentIndex), marketplace_id: mp }];
       }
       if (productType === 'LUGGAGE') attributes.color = [{ value: 'Graphite', language_tag: 'en_US', marketplace_id: mp }];
       const created = now - 90 * 86_400_000 + Math.floor(rand() * 60 * 86_400_000);

@@ -84,6 +84,12 @@ describe('filters', () => {
     expect(matches('axb', { field: 'x', value: 'a\\_b', condition_type: 'like' })).toBe(false);
     expect(matches([3, 4], { field: 'x', value: '4', condition_type: 'eq' })).toBe(true);
     expect(matches(null, { field: 'x', value: '4', condition_type: 'neq' })).toBe(false);
+    // in/nin compare like eq: numbers as numbers, text case-insensitively, spaces around list items ignored.
+    expect(matches('sim-000004', { field: 'x', value: 'SIM-000003, SIM-000004', condition_type: 'in' })).toBe(true);
+    expect(matches(7, { field: 'x', value: '07.0,8', condition_type: 'in' })).toBe(true);
+    expect(matches('7a', { field: 'x', value: '7,8', condition_type: 'in' })).toBe(false);
+    expect(matches([1, 2], { field: 'x', value: '2', condition_type: 'nin' })).toBe(false);
+    expect(matches('b', { field: 'x', value: 'A,C', condition_type: 'nin' })).toBe(true);
     expect(matches('1,2,10', { field: 'x', value: '10', condition_type: 'finset' })).toBe(true);
     expect(matches('1,2,10', { field: 'x', value: '0', condition_type: 'finset' })).toBe(false);
     expect(() => parseSearchCriteria(new URLSearchParams('searchCriteria[filterGroups][0][filters][0][field]=a&searchCriteria[filterGroups][0][filters][0][value]=1&searchCriteria[filterGroups][0][filters][0][conditionType]=bogus'), 300)).toThrow(/Invalid condition type/);

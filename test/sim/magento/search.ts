@@ -112,6 +112,25 @@ function cmp(a: Scalar, b: string): number {
   const y = b.toLowerCase();
   return x < y ? -1 : x > y ? 1 : 0;
 }
+/**
+ * What `cmp(a, b) === 0` compares: two numbers as numbers, anything else case-insensitively. As a key, so an
+ * `in` list is one Set lookup per row rather than a scan of the list (a 300-SKU `in` over a 20,000-row
+ * catalogue was 6 million comparisons per page).
+ */
+function equalityKey(v: Scalar | string): string {
+  const s = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  return NUM.test(s) ? `n:${Number(s)}` : `s:${s.toLowerCase()}`;
+}
+/** The filter's comma list as equality keys, built once per filter object (not once per row). */
+const valueSets = new WeakMap<Filter, Set<string>>();
+function valueSet(f: Filter): Set<string> {
+  let set = valueSets.get(f);
+  if (!set) {
+    set = new Set(f.value.split(',').map((s) => equalityKey(s.trim())));
+    valueSets.set(f, set);
+  }
+  return set;
+}
 function likeRegex(pattern: string): RegExp {
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
@@ -161,12 +180,12 @@ export function matches(value: FieldValue, f: Filter): boolean {
       return !isNull && !any((v) => re.test(String(v)));
     }
     case 'in': {
-      const set = f.value.split(',').map((s) => s.trim());
-      return any((v) => set.some((s) => cmp(v, s) === 0));
+      const set = valueSet(f);
+      return any((v) => set.has(equalityKey(v)));
     }
     case 'nin': {
-      const set = f.value.split(',').map((s) => s.trim());
-      return !isNull && !any((v) => set.some((s) => cmp(v, s) === 0));
+      const set = valueSet(f);
+      return !isNull && !any((v) => set.has(equalityKey(v)));
     }
     default:
       return false;

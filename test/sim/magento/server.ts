@@ -204,6 +204,7 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
     return parsed;
   };
   const caches = new Map<string, Map<string, { fingerprint: string; rows: unknown[] }>>();
+  let exportRows: { key: string; rows: Product[]; at: Map<string, number> } | undefined;
   const page = <T,>(rows: readonly T[], criteria: SearchCriteria, get: (row: T, field: string) => FieldValue, idOf: (row: T) => number, render: (row: T) => unknown, cacheAs?: { name: string; store: string }) => {
     let cache: ResultCache<T> | undefined;
     if (cacheAs) {
@@ -696,7 +697,8 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       return p.id;
     },
     'GET /V1/inventory/source-items': msiOnly((ctx) =>
-      page([...state.sourceItems.values()], sc(ctx), (r, f) => (r as unknown as Record<string, FieldValue>)[f] ?? null, (r) => state.product(r.sku)?.id ?? 0, (r) => ({ ...r })),
+      // Cached like the other lists: a full walk of 20,000 source items otherwise re-sorts them all per page.
+      page([...state.sourceItems.values()], sc(ctx), (r, f) => (r as unknown as Record<string, FieldValue>)[f] ?? null, (r) => state.product(r.sku)?.id ?? 0, (r) => ({ ...r }), { name: 'source-items', store: 'all' }),
     ),
     'POST /V1/inventory/source-items': msiOnly((ctx) => {
       const items = ctx.body.sourceItems;
@@ -720,8 +722,22 @@ export async function startMagentoSim(options: MagentoSimOptions = {}): Promise<
       const code = ctx.params.salesChannelCode!;
       const stock = type === 'website' ? state.stocks.find((s) => s.websites.includes(code)) : undefined;
       if (!stock) throw new MageError(404, 'No linked stock found');
-      const simples = state.products.filter((p) => p.type_id === 'simple' && state.sourceItemsOf(p.sku).length > 0);
-      return page(simples, sc(ctx), productField(null), (p) => p.id, (p) => {
+      // The stock's simple products are listed once per state version, not once per page of SKUs.
+      const key = `${state.products.length}:${state.version}`;
+      if (exportRows?.key !== key) {
+        const rows = state.products.filter((p) => p.type_id === 'simple' && state.sourceItemsOf(p.sku).length > 0);
+        exportRows = { key, rows, at: new Map(rows.map((p, i) => [p.sku.toLowerCase(), i])) };
+      }
+      const criteria = sc(ctx);
+      // A query for a list of SKUs (how stock is read page by page) starts from those rows, as MySQL's index
+      // would, instead of filtering every row (numeric values, which match as numbers, take the full scan); the
+      // filter below still decides, so the answer is the same.
+      const only = criteria.filter_groups.length === 1 && criteria.filter_groups[0]!.filters.length === 1 ? criteria.filter_groups[0]!.filters[0]! : undefined;
+      const narrowed =
+        only && only.field === 'sku' && only.condition_type === 'in' && only.value.split(',').every((v) => !/^-?\d+(\.\d+)?$/.test(v.trim()))
+          ? [...new Set(only.value.split(',').map((v) => exportRows!.at.get(v.trim().toLowerCase())).filter((i): i is number => i !== undefined))].sort((a, b) => a - b).map((i) => exportRows!.rows[i]!)
+          : exportRows.rows;
+      return page(narrowed, criteria, productField(null), (p) => p.id, (p) => {
         const qty = state.salable(p.sku, stock.stock_id);
         return { sku: p.sku, qty, is_salable: qty > 0 };
       });
