@@ -8,12 +8,10 @@
 // writes (stock, a variant's title, a shipment) sent twice with one key are applied once, and the variant's
 // new title reaches its Amazon child listing.
 import { afterEach, describe, expect, test } from 'vitest';
-import { amazonAdapter } from '../src/adapters/amazon/index.ts';
-import { clearTokenCache } from '../src/adapters/amazon/lwa.ts';
-import { magentoAdapter } from '../src/adapters/magento/index.ts';
-import { startAmazonSim, type AmazonSim } from './sim/amazon/index.ts';
-import { DEFAULT_STORES, startMagentoSim, type MagentoSim, type MagentoSimOptions } from './sim/magento/index.ts';
-import { startGateway, type TestGateway } from './support/app.ts';
+import type { AmazonSim } from './sim/amazon/index.ts';
+import { DEFAULT_STORES, type MagentoSim, type MagentoSimOptions } from './sim/magento/index.ts';
+import type { TestGateway } from './support/app.ts';
+import { startSimsWorld } from './support/sims.ts';
 import { exceptions, post } from './support/flows-harness.ts';
 import { json, listAll, waitFor } from './support/sync-harness.ts';
 
@@ -33,25 +31,16 @@ interface Sides {
 
 /** Both simulators, the gateway and both connections; `prepare` edits Magento before the first pull. */
 async function sides(prepare: (mg: MagentoSim) => void, magentoSettings: Record<string, unknown> = {}, mgOptions: MagentoSimOptions = {}): Promise<Sides> {
-  clearTokenCache();
-  const mg = await startMagentoSim({ ...mgOptions, seed: { simples: 5, configurables: 1, orders: 0, customers: 1, categories: 2, ...mgOptions.seed } });
-  const az = await startAmazonSim({ seed: { listings: 0, orders: 0, fbaInventory: 0, seed: 3 }, rateLimits: false, feedProcessingMs: 300 });
-  const gw = await startGateway({ adapters: [magentoAdapter, amazonAdapter] });
-  gw.tdb.pool.on('error', () => undefined);
-  stop = async () => {
-    await gw.close();
-    await az.stop();
-    await mg.stop();
-  };
-  prepare(mg);
-  const magento = await post(gw, '/v1/connections', { channel: 'magento', name: 'Magento (simulator)', settings: { base_url: mg.url, store_code: 'default', ...magentoSettings }, credentials: { type: 'oauth1', ...mg.credentials.oauth1 } });
-  const amazon = await post(gw, '/v1/connections', {
-    channel: 'amazon',
-    name: 'Amazon (simulator)',
+  const w = await startSimsWorld({
+    magento: { ...mgOptions, seed: { simples: 5, configurables: 1, orders: 0, customers: 1, categories: 2, ...mgOptions.seed } },
+    amazon: { seed: { listings: 0, orders: 0, fbaInventory: 0, seed: 3 }, feedProcessingMs: 300 },
+    magentoSettings,
     // More than 3 listings in one write go by feed; the simulator's feeds finish in 300 ms.
-    settings: { region: 'na', seller_id: az.sellerId, marketplace_ids: az.marketplaceIds, endpoint: az.url, lwa_endpoint: az.lwaUrl, feed_threshold: 3, feed_poll_ms: 100 },
-    credentials: az.credentials,
+    amazonSettings: { feed_threshold: 3, feed_poll_ms: 100 },
+    prepare: (mg) => prepare(mg),
   });
+  stop = w.close;
+  const { gw, mg, az, magento, amazon } = w;
   await gw.engine.startWorkers(4);
   return { gw, mg, az, magento, amazon };
 }

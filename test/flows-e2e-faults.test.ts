@@ -6,13 +6,11 @@
 // shipment.
 import { sql } from 'kysely';
 import { afterEach, describe, expect, test } from 'vitest';
-import { amazonAdapter } from '../src/adapters/amazon/index.ts';
-import { clearTokenCache } from '../src/adapters/amazon/lwa.ts';
-import { magentoAdapter } from '../src/adapters/magento/index.ts';
-import { startAmazonSim, type AmazonSim } from './sim/amazon/index.ts';
+import type { AmazonSim } from './sim/amazon/index.ts';
 import { call } from './sim/magento/client.ts';
-import { startMagentoSim, type MagentoSim } from './sim/magento/index.ts';
-import { startGateway, type TestGateway } from './support/app.ts';
+import type { MagentoSim } from './sim/magento/index.ts';
+import type { TestGateway } from './support/app.ts';
+import { startSimsWorld } from './support/sims.ts';
 import { post } from './support/flows-harness.ts';
 import { listAll, requestSync, trackWorkerProcesses, waitFor, waitForPulls } from './support/sync-harness.ts';
 
@@ -34,26 +32,16 @@ afterEach(async () => {
 
 /** Both simulators, a gateway with both adapters and a connection to each; in-process workers unless `workers` is false. */
 async function world(o: { workers: boolean; mgOrders?: number }): Promise<World> {
-  clearTokenCache();
-  const mg = await startMagentoSim({ seed: { simples: 8, configurables: 0, orders: o.mgOrders ?? 0, customers: 2, categories: 2 } });
-  // The SKUs the scenarios pair with Amazon's are in stock, so a sale's deduction shows in Magento.
-  for (const p of mg.state.products.filter((x) => x.type_id === 'simple').slice(0, 3)) mg.state.setSourceQty(p.sku, 'default', 25, false, 1);
-  const az = await startAmazonSim({ seed: { listings: 8, orders: 0, fbaInventory: 0, seed: 11 }, rateLimits: false });
-  const gw = await startGateway({ adapters: [magentoAdapter, amazonAdapter] });
-  gw.tdb.pool.on('error', () => undefined);
-  gw.tdb.pool.on('connect', (client) => void client.on('error', () => undefined));
-  stop = async () => {
-    await gw.close();
-    await az.stop();
-    await mg.stop();
-  };
-  const magento = await post(gw, '/v1/connections', { channel: 'magento', name: 'Magento (simulator)', settings: { base_url: mg.url, store_code: 'default' }, credentials: { type: 'oauth1', ...mg.credentials.oauth1 } });
-  const amazon = await post(gw, '/v1/connections', {
-    channel: 'amazon',
-    name: 'Amazon (simulator)',
-    settings: { region: 'na', seller_id: az.sellerId, marketplace_ids: az.marketplaceIds, endpoint: az.url, lwa_endpoint: az.lwaUrl },
-    credentials: az.credentials,
+  const w = await startSimsWorld({
+    magento: { seed: { simples: 8, configurables: 0, orders: o.mgOrders ?? 0, customers: 2, categories: 2 } },
+    amazon: { seed: { listings: 8, orders: 0, fbaInventory: 0, seed: 11 } },
+    // The SKUs the scenarios pair with Amazon's are in stock, so a sale's deduction shows in Magento.
+    prepare: (mg) => {
+      for (const p of mg.state.products.filter((x) => x.type_id === 'simple').slice(0, 3)) mg.state.setSourceQty(p.sku, 'default', 25, false, 1);
+    },
   });
+  stop = w.close;
+  const { mg, az, gw, magento, amazon } = w;
   if (o.workers) await gw.engine.startWorkers(4);
   return { mg, az, gw, magento: magento.id, amazon: amazon.id };
 }

@@ -6,15 +6,13 @@
 // exception (the Amazon adapter cannot cancel a merchant-fulfilled order) and not tried again and again.
 // Stock is asserted as the simulators show it: Amazon's listing quantity and Magento's salable quantity.
 import { afterEach, describe, expect, test } from 'vitest';
-import { amazonAdapter } from '../src/adapters/amazon/index.ts';
-import { clearTokenCache } from '../src/adapters/amazon/lwa.ts';
-import { magentoAdapter } from '../src/adapters/magento/index.ts';
-import { startAmazonSim, type AmazonSim } from './sim/amazon/index.ts';
+import type { AmazonSim } from './sim/amazon/index.ts';
 import type { SimOrder } from './sim/amazon/state.ts';
 import { call } from './sim/magento/client.ts';
-import { startMagentoSim, type MagentoSim } from './sim/magento/index.ts';
+import type { MagentoSim } from './sim/magento/index.ts';
 import type { Order as MagentoOrder } from './sim/magento/state.ts';
-import { startGateway, type TestGateway } from './support/app.ts';
+import type { TestGateway } from './support/app.ts';
+import { startSimsWorld } from './support/sims.ts';
 import { exceptions, post } from './support/flows-harness.ts';
 import { json, listAll, requestSync, waitFor, waitForPulls } from './support/sync-harness.ts';
 
@@ -37,29 +35,21 @@ interface World {
 
 /** Both simulators, the gateway, both connections, a profile mapping `pairs` and the given links. */
 async function world(quantities: number[], flows: ('inventory_sync' | 'order_import' | 'cancellation')[]): Promise<World> {
-  clearTokenCache();
-  const mg = await startMagentoSim({ seed: { simples: quantities.length + 2, configurables: 0, orders: 0, customers: 1, categories: 1 } });
-  const az = await startAmazonSim({ seed: { listings: quantities.length + 2, orders: 0, fbaInventory: 0, seed: 11 }, rateLimits: false });
-  const gw = await startGateway({ adapters: [magentoAdapter, amazonAdapter] });
-  gw.tdb.pool.on('error', () => undefined);
-  stop = async () => {
-    await gw.close();
-    await az.stop();
-    await mg.stop();
-  };
-  const mSkus = mg.state.products.filter((p) => p.type_id === 'simple').map((p) => p.sku);
-  const aSkus = [...az.state.listings.values()].filter((l) => az.state.quantityOf(l.sku) !== null).map((l) => l.sku);
-  expect(aSkus.length).toBeGreaterThanOrEqual(quantities.length);
-  const pairs = quantities.map((qty, i) => ({ aSku: aSkus[i]!, mSku: mSkus[i]!, qty }));
-  // Set before the first pull: the stock the merchant starts with, no write counted against the gateway.
-  for (const p of pairs) mg.state.setSourceQty(p.mSku, 'default', p.qty, false);
-  const magento = await post(gw, '/v1/connections', { channel: 'magento', name: 'Magento (simulator)', settings: { base_url: mg.url, store_code: 'default' }, credentials: { type: 'oauth1', ...mg.credentials.oauth1 } });
-  const amazon = await post(gw, '/v1/connections', {
-    channel: 'amazon',
-    name: 'Amazon (simulator)',
-    settings: { region: 'na', seller_id: az.sellerId, marketplace_ids: az.marketplaceIds, endpoint: az.url, lwa_endpoint: az.lwaUrl },
-    credentials: az.credentials,
+  const pairs: World['pairs'] = [];
+  const w = await startSimsWorld({
+    magento: { seed: { simples: quantities.length + 2, configurables: 0, orders: 0, customers: 1, categories: 1 } },
+    amazon: { seed: { listings: quantities.length + 2, orders: 0, fbaInventory: 0, seed: 11 } },
+    prepare: (mg, az) => {
+      const mSkus = mg.state.products.filter((p) => p.type_id === 'simple').map((p) => p.sku);
+      const aSkus = [...az.state.listings.values()].filter((l) => az.state.quantityOf(l.sku) !== null).map((l) => l.sku);
+      expect(aSkus.length).toBeGreaterThanOrEqual(quantities.length);
+      pairs.push(...quantities.map((qty, i) => ({ aSku: aSkus[i]!, mSku: mSkus[i]!, qty })));
+      // Set before the first pull: the stock the merchant starts with, no write counted against the gateway.
+      for (const p of pairs) mg.state.setSourceQty(p.mSku, 'default', p.qty, false);
+    },
   });
+  stop = w.close;
+  const { mg, az, gw, magento, amazon } = w;
   await gw.engine.startWorkers(4);
   await waitFor('both sides pulled', async () => (await listAll(gw, `/v1/products?connection_id=${amazon.id}`)).length > 0 && (await listAll(gw, `/v1/inventory?connection_id=${magento.id}`)).length > 0, 30_000);
   const profile = await post(gw, '/v1/profiles', {

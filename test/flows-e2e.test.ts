@@ -6,12 +6,7 @@
 // Magento reserves no stock for an order saved over REST: the import takes the sold quantity off Magento's
 // stock once (not again on the retry, the replay or the shipments), and the lower stock reaches Amazon.
 import { afterEach, describe, expect, test } from 'vitest';
-import { amazonAdapter } from '../src/adapters/amazon/index.ts';
-import { clearTokenCache } from '../src/adapters/amazon/lwa.ts';
-import { magentoAdapter } from '../src/adapters/magento/index.ts';
-import { startAmazonSim, type AmazonSim } from './sim/amazon/index.ts';
-import { startMagentoSim, type MagentoSim } from './sim/magento/index.ts';
-import { startGateway, type TestGateway } from './support/app.ts';
+import { startSimsWorld } from './support/sims.ts';
 import { post } from './support/flows-harness.ts';
 import { listAll, requestSync, waitFor, waitForPulls } from './support/sync-harness.ts';
 
@@ -23,23 +18,9 @@ afterEach(async () => {
 
 describe('Amazon and Magento simulators', () => {
   test('an Amazon order becomes one Magento order with Amazon\'s totals; Magento stock reaches the Amazon listing; two partial shipments are each confirmed once through 429s and a 503', { timeout: 120_000 }, async () => {
-    clearTokenCache();
-    const mg: MagentoSim = await startMagentoSim({ seed: { simples: 8, configurables: 0, orders: 0, customers: 2, categories: 2 } });
-    const az: AmazonSim = await startAmazonSim({ seed: { listings: 6, orders: 0, fbaInventory: 0, seed: 7 }, rateLimits: false });
-    const gw: TestGateway = await startGateway({ adapters: [magentoAdapter, amazonAdapter] });
-    gw.tdb.pool.on('error', () => undefined);
-    stop = async () => {
-      await gw.close();
-      await az.stop();
-      await mg.stop();
-    };
-    const magento = await post(gw, '/v1/connections', { channel: 'magento', name: 'Magento (simulator)', settings: { base_url: mg.url, store_code: 'default' }, credentials: { type: 'oauth1', ...mg.credentials.oauth1 } });
-    const amazon = await post(gw, '/v1/connections', {
-      channel: 'amazon',
-      name: 'Amazon (simulator)',
-      settings: { region: 'na', seller_id: az.sellerId, marketplace_ids: az.marketplaceIds, endpoint: az.url, lwa_endpoint: az.lwaUrl },
-      credentials: az.credentials,
-    });
+    const w = await startSimsWorld({ magento: { seed: { simples: 8, configurables: 0, orders: 0, customers: 2, categories: 2 } }, amazon: { seed: { listings: 6, orders: 0, fbaInventory: 0, seed: 7 } } });
+    stop = w.close;
+    const { mg, az, gw, magento, amazon } = w;
     await gw.engine.startWorkers(4);
     const mSku = mg.state.products.find((p) => p.type_id === 'simple')!.sku;
     // In stock, so that the sale's deduction shows in the salable quantity and on Amazon.
