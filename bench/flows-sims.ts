@@ -25,7 +25,6 @@
 //            upstream calls per order (both sides, polls included), 429s, oversells in the exception list.
 //
 // Simulated time = wall time × SCALE. Target: p99 stock propagation under 60 simulated seconds.
-import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { createApp } from '../src/api/app.ts';
 import { amazonAdapter, createAmazonAdapter } from '../src/adapters/amazon/index.ts';
@@ -43,47 +42,18 @@ import { createApiKey, createTenant } from '../src/store/tenancy.ts';
 import { startAmazonSim } from '../test/sim/amazon/index.ts';
 import { startMagentoSim } from '../test/sim/magento/index.ts';
 import { migrate, provisionDatabase } from './foundation/database.ts';
+import { flowsBenchArgs, pct, sleep, waitUntil } from './foundation/flows.ts';
 
-const { values: opt } = parseArgs({
-  options: {
-    skus: { type: 'string', default: '20000' },
-    'orders-per-day': { type: 'string', default: '2000' },
-    scale: { type: 'string', default: '100' },
-    'stock-changes': { type: 'string', default: '40' },
-    orders: { type: 'string', default: '60' },
-    'poll-stock-s': { type: 'string', default: '30' },
-    'poll-orders-s': { type: 'string', default: '60' },
-    'feed-s': { type: 'string', default: '120' },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (opt.help) {
-  console.log('npm run bench:flows:sims -- [--skus 20000] [--orders 60] [--stock-changes 40] [--scale 100] [--orders-per-day 2000] [--poll-stock-s 30] [--poll-orders-s 60] [--feed-s 120]\n(--skus 2000 for a quick run)\nenv: BENCH_DATABASE_URL or TEST_DATABASE_URL (else embedded PostgreSQL), MAGENTO_ADMIN_SCHEMA, AMAZON_SPECS_DIR');
-  process.exit(0);
-}
-const SKUS = Number(opt.skus);
-const SCALE = Number(opt.scale);
-const STOCK_CHANGES = Number(opt['stock-changes']);
-const ORDERS = Number(opt.orders);
-const ORDER_GAP_MS = 86_400_000 / Number(opt['orders-per-day']) / SCALE;
+const { opt, skus: SKUS, scale: SCALE, stockChanges: STOCK_CHANGES, orders: ORDERS, orderGapMs: ORDER_GAP_MS } = flowsBenchArgs(
+  'npm run bench:flows:sims -- [--skus 20000] [--orders 60] [--stock-changes 40] [--scale 100] [--orders-per-day 2000] [--poll-stock-s 30] [--poll-orders-s 60] [--feed-s 120]\n(--skus 2000 for a quick run)\nenv: BENCH_DATABASE_URL or TEST_DATABASE_URL (else embedded PostgreSQL), MAGENTO_ADMIN_SCHEMA, AMAZON_SPECS_DIR',
+  20000, { 'feed-s': '120' }
+);
 const CONFIGURABLES = Math.round(SKUS / 9);
 const SIMPLES = SKUS - 3 * CONFIGURABLES;
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 const cleanups: (() => Promise<void>)[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
-};
 const sim = (wallMs: number) => (wallMs * SCALE) / 1000;
-async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 5): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 /**
  * The Amazon channel as deployed, its two-minute order lag replayed SCALE times faster: the engine's

@@ -16,7 +16,6 @@
 //
 // Simulated time = wall time × SCALE. The usual connectors poll every 5 to 30 minutes; the target is a
 // p99 stock propagation under 60 simulated seconds.
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { createApp } from '../src/api/app.ts';
@@ -31,43 +30,15 @@ import { createApiKey, createTenant } from '../src/store/tenancy.ts';
 import { startScriptedUpstream, type ScriptedUpstream, type SimOrder } from '../test/sim/scripted/server.ts';
 import { scriptedShopAdapter } from '../test/support/scripted-adapter.ts';
 import { migrate, provisionDatabase } from './foundation/database.ts';
+import { flowsBenchArgs, pct, sleep, waitUntil } from './foundation/flows.ts';
 
-const { values: opt } = parseArgs({
-  options: {
-    skus: { type: 'string', default: '2000' },
-    'orders-per-day': { type: 'string', default: '2000' },
-    scale: { type: 'string', default: '100' },
-    'stock-changes': { type: 'string', default: '40' },
-    orders: { type: 'string', default: '60' },
-    'poll-stock-s': { type: 'string', default: '30' },
-    'poll-orders-s': { type: 'string', default: '60' },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (opt.help) {
-  console.log('npm run bench:flows -- [--skus 2000] [--orders-per-day 2000] [--scale 100] [--stock-changes 40] [--orders 60] [--poll-stock-s 30] [--poll-orders-s 60]\nenv: BENCH_DATABASE_URL or TEST_DATABASE_URL (else embedded PostgreSQL)');
-  process.exit(0);
-}
-const SKUS = Number(opt.skus);
-const SCALE = Number(opt.scale);
-const STOCK_CHANGES = Number(opt['stock-changes']);
-const ORDERS = Number(opt.orders);
-const ORDER_GAP_MS = (86_400_000 / Number(opt['orders-per-day'])) / SCALE;
+const { opt, skus: SKUS, scale: SCALE, stockChanges: STOCK_CHANGES, orders: ORDERS, orderGapMs: ORDER_GAP_MS } = flowsBenchArgs(
+  'npm run bench:flows -- [--skus 2000] [--orders-per-day 2000] [--scale 100] [--stock-changes 40] [--orders 60] [--poll-stock-s 30] [--poll-orders-s 60]\nenv: BENCH_DATABASE_URL or TEST_DATABASE_URL (else embedded PostgreSQL)',
+  2000,
+);
 
 const log = createLogger(process.env.LOG_LEVEL ?? 'silent');
 const cleanups: (() => Promise<void>)[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
-};
-async function waitUntil(what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 async function main(): Promise<void> {
   const database = await provisionDatabase(log, (undo) => cleanups.push(undo));

@@ -130,10 +130,7 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
   const orderStock = createOrderStock({
     client,
     usesMsi: () => usesMsi(),
-    history: async (id) => {
-      const o = await getOrder(id);
-      return Array.isArray(o.status_histories) ? (o.status_histories as { comment?: string | null }[]) : [];
-    },
+    history: async (id) => historiesOf(await getOrder(id)),
     log,
   });
 
@@ -346,7 +343,7 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
     const known = (id: string) => here.get(id) ?? simples.get(id);
     const wanted = new Set<string>();
     for (const r of rows) {
-      const links = (r.extension_attributes as { configurable_product_links?: unknown[] } | undefined)?.configurable_product_links ?? [];
+      const links = linksOf(r);
       if (r.type_id === 'configurable') for (const l of links) if (!known(String(l))) wanted.add(String(l));
     }
     const missing = [...wanted];
@@ -365,7 +362,7 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
       const payload: ProductPayload = { product: r, currency: info.currency, weight_unit: info.weight_unit, media_base_url: info.media_base_url };
       if (viewPrices.length) payload.view_prices = viewPrices;
       if (r.type_id === 'configurable') {
-        const links = (r.extension_attributes as { configurable_product_links?: unknown[] } | undefined)?.configurable_product_links ?? [];
+        const links = linksOf(r);
         const children = links.map((l) => known(String(l))).filter((c): c is Record<string, unknown> => !!c);
         const options = (r.extension_attributes as { configurable_product_options?: { values?: { value_index?: unknown }[] }[] } | undefined)?.configurable_product_options ?? [];
         const codes = new Set<string>();
@@ -713,10 +710,13 @@ export function createMagentoAdapter(ctx: Ctx): ChannelAdapter & { client: Magen
     if (s.order_stock === 'none') return { external_id: id, data };
     // The order answers carry the status history; one that does not (a trimmed answer) is read again,
     // since an earlier attempt's plan must never be missed.
-    const source = Array.isArray(order.status_histories) ? order : await getOrder(id);
-    const histories = Array.isArray(source.status_histories) ? (source.status_histories as { comment?: string | null }[]) : [];
+    const histories = historiesOf(Array.isArray(order.status_histories) ? order : await getOrder(id));
     const res = await orderStock.deduct({ id, status: typeof order.status === 'string' ? order.status : null, histories }, input.lines, w.idempotencyKey);
     return { external_id: id, data: { ...data, stock: res.outcome, ...(res.skipped.length ? { stock_skipped: res.skipped } : {}) } };
+  }
+
+  function historiesOf(order: Record<string, unknown>): { comment?: string | null }[] {
+    return Array.isArray(order.status_histories) ? (order.status_histories as { comment?: string | null }[]) : [];
   }
 
   async function createOrder(input: OrderInput, w: WriteContext): Promise<WriteResult> {

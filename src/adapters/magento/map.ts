@@ -260,7 +260,8 @@ const ProductEnvelope = z.object({
   view_prices: z.array(z.object({ scope: z.string(), currency: z.string().regex(/^[A-Z]{3}$/), prices: z.record(z.string(), z.number()) })).nullish(),
 });
 const CategoryEnvelope = z.object({ category: z.unknown(), path_names: z.array(z.string()), observed_at: z.string() });
-const InventoryEnvelope = z.object({
+/** The envelope of a stock record (exported so the normalize-cost test parses the very same schema as its floor). */
+export const InventoryEnvelope = z.object({
   kind: z.enum(['msi', 'legacy']),
   sku: z.string().min(1).max(255),
   source_code: z.string().min(1).max(255),
