@@ -97,3 +97,22 @@ const ID_PATTERN = /^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$/;
 export function isId(kind: IdKind, value: string): boolean {
   return value.startsWith(`${ID_PREFIXES[kind]}_`) && ID_PATTERN.test(value);
 }
+
+/**
+ * Opaque tokens handed out and read back (list cursors, event cursors, adapter pull cursors): JSON in
+ * base64url. The one codec every cursor uses; each reader checks the shape it wrote, since a client can
+ * send any text back.
+ * @example decodeToken(encodeToken(['-created_at', null, 'ord_…'])) // ['-created_at', null, 'ord_…']
+ */
+export function encodeToken(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/** The JSON inside a token, or undefined when the text is not a token at all. */
+export function decodeToken(text: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}

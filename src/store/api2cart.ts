@@ -1,10 +1,10 @@
 // Reads the API2Cart-compatible layer needs beside the /v1 ones: a connection by its store key, counts
 // with the list filters, order statuses seen, and variants by id.
-import { sql, type SqlBool, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import type { Connection } from '../core/model/index.ts';
 import { toConnection } from './connections.ts';
 import type { Db } from './db.ts';
-import { commonFilters, type CommonFilters } from './paging.ts';
+import type { Condition } from './paging.ts';
 
 export async function connectionByStoreKey(db: Db, tenantId: string, storeKey: string): Promise<Connection | undefined> {
   const row = await db.selectFrom('connections').selectAll().where('tenant_id', '=', tenantId).where('store_key', '=', storeKey).executeTakeFirst();
@@ -13,9 +13,11 @@ export async function connectionByStoreKey(db: Db, tenantId: string, storeKey: s
 
 export type CountedTable = 'products' | 'orders' | 'customers' | 'categories' | 'shipments';
 
-/** Rows of a synced table matching the list filters (and extra conditions), not deleted. */
-export async function countRows(db: Db, tenantId: string, table: CountedTable, f: CommonFilters, extra: RawBuilder<SqlBool>[] = []): Promise<number> {
-  const conds = [...commonFilters(table, f), ...extra];
+/**
+ * Rows of a synced table meeting a list's conditions, not deleted: the conditions are the ones the list
+ * itself runs (`productConditions(f)` and the like, plus the same extra ones), so a count and its list agree.
+ */
+export async function countRows(db: Db, tenantId: string, table: CountedTable, conds: readonly Condition[]): Promise<number> {
   const where = conds.length ? sql` AND ${sql.join(conds, sql` AND `)}` : sql``;
   const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE ${sql.ref(`${table}.tenant_id`)} = ${tenantId} AND ${sql.ref(`${table}.deleted_at`)} IS NULL${where}`.execute(db);
   return r.rows[0]?.n ?? 0;

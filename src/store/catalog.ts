@@ -1,11 +1,11 @@
 // Products with their variants, and categories: upserts from the sync engine and reads for the API.
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type SqlBool } from 'kysely';
 import { newId } from '../core/ids.ts';
 import { notFound } from '../core/errors.ts';
 import type { Attributes, Category, CategoryInput, Identifiers, Price, Product, ProductInput, Variant } from '../core/model/index.ts';
 import type { Db } from './db.ts';
 import type { ConnectionRef } from './orders.ts';
-import { afterCursor, commonFilters, orderBy, toPage, type CommonFilters, type Cursor, type Page, type Sort } from './paging.ts';
+import { commonFilters, equalities, keysetPage, type Condition, type CommonFilters, type Cursor, type Page, type Sort } from './paging.ts';
 import type { CategoriesTable, ProductVariantsTable, ProductsTable } from './schema.ts';
 import { emptyResult, excluded, inTransaction, instant, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
 import { changedFields, writeEvents, type NewEvent } from './events.ts';
@@ -240,31 +240,20 @@ const PRODUCT_COLUMNS = [
   'deleted_at',
 ] as const;
 
-export async function listProducts(db: Db, tenantId: string, f: ProductFilters, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<Product>> {
-  const rows = await db
-    .selectFrom('products')
-    .select(PRODUCT_COLUMNS)
-    .where('products.tenant_id', '=', tenantId)
-    .where('products.deleted_at', 'is', null)
-    .$call((q) => commonFilters('products', f).reduce((acc, cond) => acc.where(cond), q))
-    .$if(!!f.status, (q) => q.where('products.status', '=', f.status!))
-    .$if(!!f.sku, (q) =>
-      q.where((eb) =>
-        eb.or([
-          eb('products.sku', '=', f.sku!),
-          eb.exists(
-            eb.selectFrom('product_variants').select(sql`1`.as('one')).whereRef('product_variants.product_id', '=', 'products.id').where('product_variants.sku', '=', f.sku!),
-          ),
-        ]),
-      ),
-    )
-    .$if(cursor !== null, (q) => q.where(afterCursor('products', sort, cursor)!))
-    .orderBy(orderBy('products', sort))
-    .limit(limit + 1)
-    .execute();
-  const kept = rows.length > limit ? rows.slice(0, limit) : rows;
-  const variants = await variantsForProducts(db, tenantId, kept.map((r) => r.id));
-  return toPage(rows as ProductRow[], limit, sort, (r) => toProduct(r, variants.get(r.id) ?? []), (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+/** The product list's filters as conditions: the list and any count of it (API2Cart's) share them. */
+export function productConditions(f: ProductFilters): Condition[] {
+  const out = [...commonFilters('products', f), ...equalities('products', { status: f.status })];
+  if (f.sku) out.push(sql<SqlBool>`(products.sku = ${f.sku} OR EXISTS (SELECT 1 FROM product_variants WHERE product_variants.product_id = products.id AND product_variants.sku = ${f.sku}))`);
+  return out;
+}
+
+/** Products (not deleted) meeting the filters and any `extra` conditions, with their variants. */
+export async function listProducts(db: Db, tenantId: string, f: ProductFilters, sort: Sort, cursor: Cursor | null, limit: number, extra: readonly Condition[] = []): Promise<Page<Product>> {
+  const query = db.selectFrom('products').select(PRODUCT_COLUMNS).where('products.tenant_id', '=', tenantId).where('products.deleted_at', 'is', null);
+  return keysetPage(query, { table: 'products', sort, cursor, limit, where: [...productConditions(f), ...extra] }, async (rows) => {
+    const variants = await variantsForProducts(db, tenantId, rows.map((r) => r.id));
+    return (rows as ProductRow[]).map((r) => toProduct(r, variants.get(r.id) ?? []));
+  });
 }
 
 export async function getProduct(db: Db, tenantId: string, id: string, includeRaw = false): Promise<Product & { raw?: unknown }> {
@@ -353,19 +342,13 @@ export interface CategoryFilters extends CommonFilters {
   parent_id?: string | undefined;
 }
 
+export function categoryConditions(f: CategoryFilters): Condition[] {
+  return [...commonFilters('categories', f), ...equalities('categories', { parent_id: f.parent_id })];
+}
+
 export async function listCategories(db: Db, tenantId: string, f: CategoryFilters, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<Category>> {
-  const rows = await db
-    .selectFrom('categories')
-    .selectAll()
-    .where('categories.tenant_id', '=', tenantId)
-    .where('categories.deleted_at', 'is', null)
-    .$call((q) => commonFilters('categories', f).reduce((acc, cond) => acc.where(cond), q))
-    .$if(!!f.parent_id, (q) => q.where('categories.parent_id', '=', f.parent_id!))
-    .$if(cursor !== null, (q) => q.where(afterCursor('categories', sort, cursor)!))
-    .orderBy(orderBy('categories', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, toCategory, (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+  const query = db.selectFrom('categories').selectAll().where('categories.tenant_id', '=', tenantId).where('categories.deleted_at', 'is', null);
+  return keysetPage(query, { table: 'categories', sort, cursor, limit, where: categoryConditions(f) }, (rows) => rows.map(toCategory));
 }
 
 export async function getCategory(db: Db, tenantId: string, id: string): Promise<Category> {

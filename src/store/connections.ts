@@ -7,7 +7,7 @@ import { notFound } from '../core/errors.ts';
 import type { Connection, ConnectionStatus } from '../core/model/index.ts';
 import type { SecretBox } from '../core/ports.ts';
 import type { Db } from './db.ts';
-import { afterCursor, orderBy, toPage, type Cursor, type Page, type Sort } from './paging.ts';
+import { equalities, keysetPage, type Cursor, type Page, type Sort } from './paging.ts';
 import type { ConnectionsTable } from './schema.ts';
 import type { Selectable } from 'kysely';
 import { writeEvents } from './events.ts';
@@ -85,17 +85,8 @@ export interface ConnectionFilters {
 }
 
 export async function listConnections(db: Db, tenantId: string, f: ConnectionFilters, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<Connection>> {
-  const rows = await db
-    .selectFrom('connections')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .$if(!!f.channel, (q) => q.where('channel', '=', f.channel!))
-    .$if(!!f.status, (q) => q.where('status', '=', f.status!))
-    .$if(cursor !== null, (q) => q.where(afterCursor('connections', sort, cursor)!))
-    .orderBy(orderBy('connections', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, toConnection, (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+  const where = equalities('connections', { channel: f.channel, status: f.status });
+  return keysetPage(db.selectFrom('connections').selectAll().where('tenant_id', '=', tenantId), { table: 'connections', sort, cursor, limit, where }, (rows) => rows.map(toConnection));
 }
 
 export interface ConnectionPatch {

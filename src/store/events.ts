@@ -4,9 +4,10 @@
 // commits later (see migrations/0003_events.ts).
 import { sql } from 'kysely';
 import { AppError, notFound } from '../core/errors.ts';
-import { newId } from '../core/ids.ts';
+import { decodeToken, encodeToken, newId } from '../core/ids.ts';
 import { matchesEventType, type Event, type EventType } from '../core/model/index.ts';
 import type { Db } from './db.ts';
+import { cutPage } from './paging.ts';
 
 export interface NewEvent {
   tenantId: string;
@@ -131,17 +132,12 @@ export interface EventPosition {
 }
 
 export function encodeEventCursor(p: EventPosition): string {
-  return Buffer.from(JSON.stringify(['ev', p.tx, p.seq]), 'utf8').toString('base64url');
+  return encodeToken(['ev', p.tx, p.seq]);
 }
 
 export function decodeEventCursor(text: string): EventPosition {
   const invalid = new AppError('validation', 'cursor is not valid for this list', { errors: [{ path: 'cursor', message: 'not a cursor issued by the event log' }] });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid;
-  }
+  const parsed = decodeToken(text);
   if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== 'ev') throw invalid;
   const [, tx, seq] = parsed as unknown[];
   if (typeof tx !== 'string' || !/^\d{1,20}$/.test(tx) || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw invalid;
@@ -189,8 +185,8 @@ export async function listEvents(db: Db, tenantId: string, f: EventFilters, afte
     .orderBy('seq')
     .limit(limit + 1)
     .execute();
-  const more = rows.length > limit;
-  const data = (more ? rows.slice(0, limit) : rows) as EventRow[];
+  const { kept, more } = cutPage(rows, limit);
+  const data = kept as EventRow[];
   const last = data.at(-1);
   const resume = last ? encodeEventCursor({ tx: last.tx_id, seq: last.seq }) : after ? encodeEventCursor(after) : null;
   return { data, next_cursor: more ? resume : null, resume_cursor: resume };

@@ -1,13 +1,13 @@
 // Persistence of the flows: profiles, links, the exception list and the listings' state as the
 // targets reported it. The per-flow bookkeeping (published values, imported orders, confirmed
 // shipments) is written by the flows themselves inside their transactions.
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type SqlBool } from 'kysely';
 import { newId } from '../core/ids.ts';
 import { notFound } from '../core/errors.ts';
 import type { ExceptionKind, FlowException, Link } from '../core/flows/model.ts';
 import type { Db } from './db.ts';
 import type { FlowExceptionsTable, FlowLinksTable, FlowListingsTable, FlowProfilesTable } from './schema.ts';
-import { afterCursor, orderBy, toPage, type Cursor, type Page, type Sort } from './paging.ts';
+import { equalities, keysetPage, type Cursor, type Page, type Sort } from './paging.ts';
 import { json } from './upsert.ts';
 
 export type LinkRow = Selectable<FlowLinksTable>;
@@ -83,15 +83,7 @@ export async function updateProfile(db: Db, tenantId: string, id: string, patch:
 }
 
 export async function listProfiles(db: Db, tenantId: string, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<ProfileRow>> {
-  const rows = await db
-    .selectFrom('flow_profiles')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .$if(cursor !== null, (q) => q.where(afterCursor('flow_profiles', sort, cursor)!))
-    .orderBy(orderBy('flow_profiles', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, (r) => r, (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+  return keysetPage(db.selectFrom('flow_profiles').selectAll().where('tenant_id', '=', tenantId), { table: 'flow_profiles', sort, cursor, limit }, (rows) => rows);
 }
 
 // ---- Links ----
@@ -107,20 +99,9 @@ export async function getLinkById(db: Db, id: string): Promise<LinkRow | undefin
 }
 
 export async function listLinks(db: Db, tenantId: string, f: { flow?: string | undefined; status?: string | undefined; connection_id?: string | undefined }, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<LinkRow>> {
-  const rows = await db
-    .selectFrom('flow_links')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .$if(!!f.flow, (q) => q.where('flow', '=', f.flow!))
-    .$if(!!f.status, (q) => q.where('status', '=', f.status!))
-    .$if(!!f.connection_id, (q) =>
-      q.where((eb) => eb.or([eb('source_connection_id', '=', f.connection_id!), sql<boolean>`targets @> ${JSON.stringify([{ connection_id: f.connection_id }])}::jsonb`])),
-    )
-    .$if(cursor !== null, (q) => q.where(afterCursor('flow_links', sort, cursor)!))
-    .orderBy(orderBy('flow_links', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, (r) => r, (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+  const where = equalities('flow_links', { flow: f.flow, status: f.status });
+  if (f.connection_id) where.push(sql<SqlBool>`(flow_links.source_connection_id = ${f.connection_id} OR flow_links.targets @> ${JSON.stringify([{ connection_id: f.connection_id }])}::jsonb)`);
+  return keysetPage(db.selectFrom('flow_links').selectAll().where('tenant_id', '=', tenantId), { table: 'flow_links', sort, cursor, limit, where }, (rows) => rows);
 }
 
 /** Enabled links that read from or write to a connection. */
@@ -165,19 +146,8 @@ export async function listExceptions(
   cursor: Cursor | null,
   limit: number,
 ): Promise<Page<ExceptionRow>> {
-  const rows = await db
-    .selectFrom('flow_exceptions')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .$if(!!f.link_id, (q) => q.where('link_id', '=', f.link_id!))
-    .$if(!!f.kind, (q) => q.where('kind', '=', f.kind!))
-    .$if(!!f.state, (q) => q.where('state', '=', f.state!))
-    .$if(!!f.subject, (q) => q.where('subject', '=', f.subject!))
-    .$if(cursor !== null, (q) => q.where(afterCursor('flow_exceptions', sort, cursor)!))
-    .orderBy(orderBy('flow_exceptions', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, (r) => r, (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+  const where = equalities('flow_exceptions', { link_id: f.link_id, kind: f.kind, state: f.state, subject: f.subject });
+  return keysetPage(db.selectFrom('flow_exceptions').selectAll().where('tenant_id', '=', tenantId), { table: 'flow_exceptions', sort, cursor, limit, where }, (rows) => rows);
 }
 
 export async function resolveException(db: Db, tenantId: string, id: string, resolution: string): Promise<ExceptionRow> {

@@ -4,7 +4,7 @@ import { newId } from '../core/ids.ts';
 import type { FulfillmentChannel, InventoryLevel, InventoryLevelInput } from '../core/model/index.ts';
 import type { Db } from './db.ts';
 import type { ConnectionRef } from './orders.ts';
-import { afterCursor, orderBy, toPage, type Cursor, type Page, type Sort } from './paging.ts';
+import { commonFilters, equalities, keysetPage, type Cursor, type Page, type Sort } from './paging.ts';
 import type { InventoryLevelsTable } from './schema.ts';
 import { emptyResult, excluded, inTransaction, instant, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
 import { writeEvents, type NewEvent } from './events.ts';
@@ -120,22 +120,11 @@ export interface InventoryFilters {
 /** Inventory pages by id (levels have no upstream creation time). */
 export async function listInventory(db: Db, tenantId: string, f: InventoryFilters, cursor: Cursor | null, limit: number): Promise<Page<InventoryLevel>> {
   const sort: Sort = { column: 'id', desc: false };
-  const rows = await db
-    .selectFrom('inventory_levels')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .$if(!!f.connection_id, (q) => q.where('connection_id', '=', f.connection_id!))
-    .$if(!!f.channel, (q) => q.where('channel', '=', f.channel!))
-    .$if(!!f.sku, (q) => q.where('sku', '=', f.sku!))
-    .$if(!!f.location_id, (q) => q.where('location_id', '=', f.location_id!))
-    .$if(!!f.fulfillment_channel, (q) => q.where('fulfillment_channel', '=', f.fulfillment_channel!))
-    .$if(!!f.updated_from, (q) => q.where('updated_at', '>=', new Date(f.updated_from!)))
-    .$if(!!f.updated_to, (q) => q.where('updated_at', '<', new Date(f.updated_to!)))
-    .$if(cursor !== null, (q) => q.where(afterCursor('inventory_levels', sort, cursor)!))
-    .orderBy(orderBy('inventory_levels', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, toInventoryLevel, () => null);
+  const where = [
+    ...commonFilters('inventory_levels', { connection_id: f.connection_id, channel: f.channel, updated_from: f.updated_from, updated_to: f.updated_to }),
+    ...equalities('inventory_levels', { sku: f.sku, location_id: f.location_id, fulfillment_channel: f.fulfillment_channel }),
+  ];
+  return keysetPage(db.selectFrom('inventory_levels').selectAll().where('tenant_id', '=', tenantId), { table: 'inventory_levels', sort, cursor, limit, where }, (rows) => rows.map(toInventoryLevel));
 }
 
 /** Levels for many SKUs of one tenant, for the GraphQL loaders. */

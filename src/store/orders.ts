@@ -1,10 +1,10 @@
 // Orders, their lines and shipments, and customers: upserts from the sync engine and reads for the API.
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type SqlBool } from 'kysely';
 import { newId } from '../core/ids.ts';
 import { notFound } from '../core/errors.ts';
 import type { Customer, CustomerInput, Order, OrderInput, OrderLine, OrderStatus, Shipment, ShipmentInput, FulfillmentChannel, Address } from '../core/model/index.ts';
 import type { Db } from './db.ts';
-import { afterCursor, commonFilters, orderBy, toPage, type CommonFilters, type Cursor, type Page, type Sort } from './paging.ts';
+import { commonFilters, equalities, keysetPage, type Condition, type CommonFilters, type Cursor, type Page, type Sort } from './paging.ts';
 import type { CustomersTable, OrderLinesTable, OrdersTable, ShipmentsTable } from './schema.ts';
 import { emptyResult, excluded, inTransaction, instant, iso, json, latestPerExternalId, toDate, type UpsertResult } from './upsert.ts';
 import { changedFields, writeEvents, type NewEvent } from './events.ts';
@@ -249,28 +249,20 @@ export const ORDER_COLUMNS = [
   'synced_at', 'deleted_at',
 ] as const;
 
-export async function listOrders(db: Db, tenantId: string, f: OrderFilters, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<Order>> {
-  const rows = await db
-    .selectFrom('orders')
-    .select(ORDER_COLUMNS)
-    .where('orders.tenant_id', '=', tenantId)
-    .where('orders.deleted_at', 'is', null)
-    .$call((q) => commonFilters('orders', f).reduce((acc, cond) => acc.where(cond), q))
-    .$if(!!f.status, (q) => q.where('orders.status', '=', f.status!))
-    .$if(!!f.fulfillment_channel, (q) => q.where('orders.fulfillment_channel', '=', f.fulfillment_channel!))
-    .$if(!!f.customer_id, (q) => q.where('orders.customer_id', '=', f.customer_id!))
-    .$if(!!f.sku, (q) =>
-      q.where(({ exists, selectFrom }) =>
-        exists(selectFrom('order_lines').select(sql`1`.as('one')).whereRef('order_lines.order_id', '=', 'orders.id').where('order_lines.sku', '=', f.sku!)),
-      ),
-    )
-    .$if(cursor !== null, (q) => q.where(afterCursor('orders', sort, cursor)!))
-    .orderBy(orderBy('orders', sort))
-    .limit(limit + 1)
-    .execute();
-  const page = rows.length > limit ? rows.slice(0, limit) : rows;
-  const lines = await linesForOrders(db, tenantId, page.map((r) => r.id));
-  return toPage(rows as OrderRow[], limit, sort, (r) => toOrder(r, lines.get(r.id) ?? []), (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+/** The order list's filters as conditions: the list and any count of it (API2Cart's) share them. */
+export function orderConditions(f: OrderFilters): Condition[] {
+  const out = [...commonFilters('orders', f), ...equalities('orders', { status: f.status, fulfillment_channel: f.fulfillment_channel, customer_id: f.customer_id })];
+  if (f.sku) out.push(sql<SqlBool>`EXISTS (SELECT 1 FROM order_lines WHERE order_lines.order_id = orders.id AND order_lines.sku = ${f.sku})`);
+  return out;
+}
+
+/** Orders (not deleted) meeting the filters and any `extra` conditions, with their lines. */
+export async function listOrders(db: Db, tenantId: string, f: OrderFilters, sort: Sort, cursor: Cursor | null, limit: number, extra: readonly Condition[] = []): Promise<Page<Order>> {
+  const query = db.selectFrom('orders').select(ORDER_COLUMNS).where('orders.tenant_id', '=', tenantId).where('orders.deleted_at', 'is', null);
+  return keysetPage(query, { table: 'orders', sort, cursor, limit, where: [...orderConditions(f), ...extra] }, async (rows) => {
+    const lines = await linesForOrders(db, tenantId, rows.map((r) => r.id));
+    return (rows as OrderRow[]).map((r) => toOrder(r, lines.get(r.id) ?? []));
+  });
 }
 
 /** Lines of many orders in one query, grouped by order id, in line order. */
@@ -430,19 +422,13 @@ export interface ShipmentFilters extends CommonFilters {
   order_id?: string | undefined;
 }
 
+export function shipmentConditions(f: ShipmentFilters): Condition[] {
+  return [...commonFilters('shipments', f), ...equalities('shipments', { order_id: f.order_id })];
+}
+
 export async function listShipments(db: Db, tenantId: string, f: ShipmentFilters, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<Shipment>> {
-  const rows = await db
-    .selectFrom('shipments')
-    .selectAll()
-    .where('shipments.tenant_id', '=', tenantId)
-    .where('shipments.deleted_at', 'is', null)
-    .$call((q) => commonFilters('shipments', f).reduce((acc, cond) => acc.where(cond), q))
-    .$if(!!f.order_id, (q) => q.where('shipments.order_id', '=', f.order_id!))
-    .$if(cursor !== null, (q) => q.where(afterCursor('shipments', sort, cursor)!))
-    .orderBy(orderBy('shipments', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, toShipment, (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+  const query = db.selectFrom('shipments').selectAll().where('shipments.tenant_id', '=', tenantId).where('shipments.deleted_at', 'is', null);
+  return keysetPage(query, { table: 'shipments', sort, cursor, limit, where: shipmentConditions(f) }, (rows) => rows.map(toShipment));
 }
 
 export async function getShipment(db: Db, tenantId: string, id: string, includeRaw = false): Promise<Shipment & { raw?: unknown }> {
@@ -525,19 +511,17 @@ export interface CustomerFilters extends CommonFilters {
   email?: string | undefined;
 }
 
-export async function listCustomers(db: Db, tenantId: string, f: CustomerFilters, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<Customer>> {
-  const rows = await db
-    .selectFrom('customers')
-    .selectAll()
-    .where('customers.tenant_id', '=', tenantId)
-    .where('customers.deleted_at', 'is', null)
-    .$call((q) => commonFilters('customers', f).reduce((acc, cond) => acc.where(cond), q))
-    .$if(!!f.email, (q) => q.where(sql`lower(customers.email)`, '=', f.email!.toLowerCase()))
-    .$if(cursor !== null, (q) => q.where(afterCursor('customers', sort, cursor)!))
-    .orderBy(orderBy('customers', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, toCustomer, (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+/** The customer list's filters as conditions: the list and any count of it (API2Cart's) share them. */
+export function customerConditions(f: CustomerFilters): Condition[] {
+  const out = commonFilters('customers', f);
+  if (f.email) out.push(sql<SqlBool>`lower(customers.email) = ${f.email.toLowerCase()}`);
+  return out;
+}
+
+/** Customers (not deleted) meeting the filters and any `extra` conditions. */
+export async function listCustomers(db: Db, tenantId: string, f: CustomerFilters, sort: Sort, cursor: Cursor | null, limit: number, extra: readonly Condition[] = []): Promise<Page<Customer>> {
+  const query = db.selectFrom('customers').selectAll().where('customers.tenant_id', '=', tenantId).where('customers.deleted_at', 'is', null);
+  return keysetPage(query, { table: 'customers', sort, cursor, limit, where: [...customerConditions(f), ...extra] }, (rows) => rows.map(toCustomer));
 }
 
 export async function getCustomer(db: Db, tenantId: string, id: string, includeRaw = false): Promise<Customer & { raw?: unknown }> {

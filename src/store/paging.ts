@@ -1,8 +1,14 @@
 // Keyset paging shared by every list: a cursor is the (sort value, id) of the last row served, so a page
 // deep in a large table costs the same as the first, and rows inserted while a client pages never cause
 // a gap or a repeat among the rows it is walking.
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+//
+// One list helper, keysetPage: a list function gives its base query (table, columns, tenant) and its
+// filters as conditions; the helper adds the cursor, the order and the `limit + 1` row that tells
+// whether a next page exists, and writes the next cursor.
+import { sql, type RawBuilder, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { AppError } from '../core/errors.ts';
+import { decodeToken, encodeToken } from '../core/ids.ts';
+import type { Database } from './schema.ts';
 
 export type SortColumn = 'created_at' | 'updated_at' | 'id';
 export interface Sort {
@@ -28,7 +34,7 @@ export interface Cursor {
 }
 
 export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify([c.s, c.v, c.id]), 'utf8').toString('base64url');
+  return encodeToken([c.s, c.v, c.id]);
 }
 
 /** The time format of issued cursors: Date#toISOString, years 0001 to 9999. */
@@ -37,19 +43,14 @@ const ISSUED_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export function decodeCursor(text: string, sort: Sort): Cursor {
   const invalid = () =>
     new AppError('validation', 'cursor is not valid for this list', { errors: [{ path: 'cursor', message: 'not a cursor issued by this list with this sort' }] });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
+  const parsed = decodeToken(text);
   if (!Array.isArray(parsed) || parsed.length !== 3) throw invalid();
   const [s, v, id] = parsed as unknown[];
   if (s !== sortKey(sort) || typeof id !== 'string' || id.length > 64) throw invalid();
   if (sort.column === 'id') {
     if (v !== null) throw invalid();
   } else if (typeof v !== 'string' || !ISSUED_TIME.test(v) || v.startsWith('0000') || new Date(v).toISOString() !== v) {
-    // Only the form toPage writes: Date.parse also takes "2026", "Jan 1 2026" or year 0, which
+    // Only the form keysetPage writes: Date.parse also takes "2026", "Jan 1 2026" or year 0, which
     // PostgreSQL reads differently or refuses with an error (a 500 instead of this 400).
     throw invalid();
   }
@@ -81,22 +82,69 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-/** Cuts the extra row fetched to learn whether there is a next page, and makes its cursor. */
-export function toPage<R extends { id: string }, T>(
-  rows: R[],
-  limit: number,
-  sort: Sort,
-  map: (row: R) => T,
-  sortValue: (row: R) => Date | null,
-): Page<T> {
+/** A filter of a list, as SQL over the list's table. */
+export type Condition = RawBuilder<SqlBool>;
+
+/** Splits the extra row fetched to learn whether there is a next page off the rows to serve. */
+export function cutPage<R>(rows: R[], limit: number): { kept: R[]; more: boolean } {
   const more = rows.length > limit;
-  const kept = more ? rows.slice(0, limit) : rows;
-  const last = kept[kept.length - 1];
-  const next_cursor =
-    more && last
-      ? encodeCursor({ s: sortKey(sort), id: last.id, v: sort.column === 'id' ? null : (sortValue(last)?.toISOString() ?? null) })
-      : null;
-  return { data: kept.map(map), next_cursor };
+  return { kept: more ? rows.slice(0, limit) : rows, more };
+}
+
+export interface KeysetList {
+  /** The table whose id and sort column the keyset runs on. */
+  table: keyof Database & string;
+  sort: Sort;
+  cursor: Cursor | null;
+  limit: number;
+  /** The list's filters: a row is listed when it meets all of them. */
+  where?: readonly Condition[];
+}
+
+/**
+ * One page of a keyset list: `query` selects the rows (with `id` and the sort column) of one tenant;
+ * the filters, the cursor, the order and the look-ahead row are added here. `map` turns the kept rows
+ * into what the page serves (it may load related rows for them in one query).
+ * @example keysetPage(db.selectFrom('connections').selectAll().where('tenant_id', '=', t), { table: 'connections', sort, cursor, limit, where: equalities('connections', { status }) }, (rows) => rows.map(toConnection))
+ */
+export async function keysetPage<DB, TB extends keyof DB, O extends { id: string }, T>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  list: KeysetList,
+  map: (rows: O[]) => T[] | Promise<T[]>,
+): Promise<Page<T>> {
+  const { table, sort, cursor, limit } = list;
+  let q = query;
+  for (const condition of list.where ?? []) q = q.where(condition);
+  const after = afterCursor(table, sort, cursor);
+  if (after) q = q.where(after);
+  const rows = await q.orderBy(orderBy(table, sort)).limit(limit + 1).execute();
+  const { kept, more } = cutPage(rows, limit);
+  const last = kept.at(-1);
+  const next_cursor = more && last ? encodeCursor({ s: sortKey(sort), id: last.id, v: sortValueOf(last, sort) }) : null;
+  return { data: await map(kept), next_cursor };
+}
+
+function sortValueOf(row: { id: string }, sort: Sort): string | null {
+  if (sort.column === 'id') return null;
+  const v = (row as Record<string, unknown>)[sort.column];
+  if (!(v instanceof Date)) throw new AppError('internal', `a list sorted by ${sort.column} did not select that column`);
+  return v.toISOString();
+}
+
+/**
+ * `table.column = value` for each filter given; a filter left undefined (or an empty string, as a query
+ * string sends it) does not narrow the list.
+ */
+export function equalities<TB extends keyof Database & string>(
+  table: TB,
+  values: { [C in keyof Database[TB] & string]?: string | boolean | undefined },
+): Condition[] {
+  const out: Condition[] = [];
+  for (const [column, value] of Object.entries(values)) {
+    if (value === undefined || value === '') continue;
+    out.push(sql<SqlBool>`${sql.ref(`${table}.${column}`)} = ${value}`);
+  }
+  return out;
 }
 
 export interface CommonFilters {
@@ -113,8 +161,8 @@ export interface CommonFilters {
  * (a bare date is midnight UTC) and sent as instants: PostgreSQL would read a bare date in the session's
  * time zone, and refuses years it cannot represent (year 0) with an error instead of a 400.
  */
-export function commonFilters(table: string, f: CommonFilters): RawBuilder<SqlBool>[] {
-  const out: RawBuilder<SqlBool>[] = [];
+export function commonFilters(table: string, f: CommonFilters): Condition[] {
+  const out: Condition[] = [];
   const ref = (c: string) => sql.ref(`${table}.${c}`);
   const at = (v: string) => new Date(v);
   if (f.connection_id) out.push(sql<SqlBool>`${ref('connection_id')} = ${f.connection_id}`);

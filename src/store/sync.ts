@@ -5,7 +5,7 @@ import { AppError, notFound } from '../core/errors.ts';
 import type { Entity } from '../core/ports.ts';
 import type { Db } from './db.ts';
 import type { DeadLettersTable, OperationsTable, SyncCheckpointsTable } from './schema.ts';
-import { afterCursor, orderBy, toPage, type Cursor, type Page, type Sort } from './paging.ts';
+import { equalities, keysetPage, type Cursor, type Page, type Sort } from './paging.ts';
 import { json } from './upsert.ts';
 
 export type CheckpointRow = Selectable<SyncCheckpointsTable>;
@@ -99,18 +99,8 @@ export interface DeadLetterFilters {
 }
 
 export async function listDeadLetters(db: Db, tenantId: string, f: DeadLetterFilters, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<DeadLetterRow>> {
-  const rows = await db
-    .selectFrom('dead_letters')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .$if(!!f.connection_id, (q) => q.where('connection_id', '=', f.connection_id!))
-    .$if(!!f.state, (q) => q.where('state', '=', f.state!))
-    .$if(!!f.source, (q) => q.where('source', '=', f.source!))
-    .$if(cursor !== null, (q) => q.where(afterCursor('dead_letters', sort, cursor)!))
-    .orderBy(orderBy('dead_letters', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, (r) => r, (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+  const where = equalities('dead_letters', { connection_id: f.connection_id, state: f.state, source: f.source });
+  return keysetPage(db.selectFrom('dead_letters').selectAll().where('tenant_id', '=', tenantId), { table: 'dead_letters', sort, cursor, limit, where }, (rows) => rows);
 }
 
 export async function getDeadLetter(db: Db, tenantId: string, id: string): Promise<DeadLetterRow> {
@@ -209,18 +199,8 @@ export interface OperationFilters {
 }
 
 export async function listOperations(db: Db, tenantId: string, f: OperationFilters, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<OperationRow>> {
-  const rows = await db
-    .selectFrom('operations')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .$if(!!f.connection_id, (q) => q.where('connection_id', '=', f.connection_id!))
-    .$if(!!f.state, (q) => q.where('state', '=', f.state!))
-    .$if(!!f.kind, (q) => q.where('kind', '=', f.kind!))
-    .$if(cursor !== null, (q) => q.where(afterCursor('operations', sort, cursor)!))
-    .orderBy(orderBy('operations', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, (r) => r, (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+  const where = equalities('operations', { connection_id: f.connection_id, state: f.state, kind: f.kind });
+  return keysetPage(db.selectFrom('operations').selectAll().where('tenant_id', '=', tenantId), { table: 'operations', sort, cursor, limit, where }, (rows) => rows);
 }
 
 /** Per-connection counts for the status endpoint. */

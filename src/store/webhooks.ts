@@ -4,7 +4,7 @@ import { sql, type Selectable } from 'kysely';
 import { notFound } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Db } from './db.ts';
-import { afterCursor, orderBy, toPage, type Cursor, type Page, type Sort } from './paging.ts';
+import { equalities, keysetPage, type Cursor, type Page, type Sort } from './paging.ts';
 import type { WebhookDeliveriesTable, WebhookEndpointsTable } from './schema.ts';
 
 export type EndpointRow = Selectable<WebhookEndpointsTable>;
@@ -37,16 +37,8 @@ export async function getEndpoint(db: Db, tenantId: string, id: string): Promise
 
 export async function listEndpoints(db: Db, tenantId: string, cursor: Cursor | null, limit: number, f: { enabled?: boolean | undefined } = {}): Promise<Page<EndpointRow>> {
   const sort: Sort = { column: 'created_at', desc: false };
-  const rows = await db
-    .selectFrom('webhook_endpoints')
-    .selectAll()
-    .where('tenant_id', '=', tenantId)
-    .$if(f.enabled !== undefined, (q) => q.where('enabled', '=', f.enabled!))
-    .$if(cursor !== null, (q) => q.where(afterCursor('webhook_endpoints', sort, cursor)!))
-    .orderBy(orderBy('webhook_endpoints', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, (r) => r, (r) => r.created_at);
+  const where = equalities('webhook_endpoints', { enabled: f.enabled });
+  return keysetPage(db.selectFrom('webhook_endpoints').selectAll().where('tenant_id', '=', tenantId), { table: 'webhook_endpoints', sort, cursor, limit, where }, (rows) => rows);
 }
 
 export type EndpointPatch = Partial<Pick<EndpointRow, 'url' | 'description' | 'event_types' | 'connection_ids' | 'channels' | 'enabled' | 'disabled_reason'>>;
@@ -77,20 +69,14 @@ export interface DeliveryFilters {
 
 /** Deliveries with their event's type, newest first by default. */
 export async function listDeliveries(db: Db, tenantId: string, f: DeliveryFilters, sort: Sort, cursor: Cursor | null, limit: number): Promise<Page<DeliveryRow & { event_type: string }>> {
-  const rows = await db
+  const query = db
     .selectFrom('webhook_deliveries')
     .innerJoin('events', 'events.id', 'webhook_deliveries.event_id')
     .selectAll('webhook_deliveries')
     .select('events.type as event_type')
-    .where('webhook_deliveries.tenant_id', '=', tenantId)
-    .$if(!!f.endpoint_id, (q) => q.where('webhook_deliveries.endpoint_id', '=', f.endpoint_id!))
-    .$if(!!f.state, (q) => q.where('webhook_deliveries.state', '=', f.state!))
-    .$if(!!f.event_id, (q) => q.where('webhook_deliveries.event_id', '=', f.event_id!))
-    .$if(cursor !== null, (q) => q.where(afterCursor('webhook_deliveries', sort, cursor)!))
-    .orderBy(orderBy('webhook_deliveries', sort))
-    .limit(limit + 1)
-    .execute();
-  return toPage(rows, limit, sort, (r) => r, (r) => (sort.column === 'updated_at' ? r.updated_at : r.created_at));
+    .where('webhook_deliveries.tenant_id', '=', tenantId);
+  const where = equalities('webhook_deliveries', { endpoint_id: f.endpoint_id, state: f.state, event_id: f.event_id });
+  return keysetPage(query, { table: 'webhook_deliveries', sort, cursor, limit, where }, (rows) => rows);
 }
 
 export async function getDelivery(db: Db, tenantId: string, endpointId: string, id: string): Promise<DeliveryRow & { event_type: string }> {

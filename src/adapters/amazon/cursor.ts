@@ -2,17 +2,14 @@
 // SP-API wants every later page asked with the same filters as the first (a later "now" would not do).
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
+import { decodeToken, encodeToken } from '../../core/ids.ts';
 
 export function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+  return encodeToken(value);
 }
 
 export function decodeCursor<T>(schema: z.ZodType<T>, cursor: string): T {
-  try {
-    const r = schema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    if (r.success) return r.data;
-  } catch {
-    // fall through
-  }
+  const r = schema.safeParse(decodeToken(cursor));
+  if (r.success) return r.data;
   throw new AppError('validation', 'amazon pull cursor is not one this adapter wrote', { retriable: false });
 }

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { AppError, isAppError } from '../../core/errors.ts';
 import type { OrderInput } from '../../core/model/index.ts';
+import { decodeToken, encodeToken } from '../../core/ids.ts';
 import { assertUpstreamUrl } from '../../core/net.ts';
 import type {
   AdapterContext,
@@ -58,14 +59,10 @@ interface Cursor {
   r: string;
 }
 
-const encodeCursor = (c: Cursor) => Buffer.from(JSON.stringify(c)).toString('base64url');
+const encodeCursor = (c: Cursor) => encodeToken(c);
 function decodeCursor(s: string): Cursor {
-  try {
-    const c = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Cursor;
-    if (c.v === 1 && Number.isInteger(c.p) && Number.isInteger(c.n) && Number.isInteger(c.s) && typeof c.r === 'string') return c;
-  } catch {
-    // fall through
-  }
+  const c = decodeToken(s) as Partial<Cursor> | null | undefined;
+  if (c && c.v === 1 && Number.isInteger(c.p) && Number.isInteger(c.n) && Number.isInteger(c.s) && typeof c.r === 'string') return c as Cursor;
   throw new AppError('validation', 'magento pull cursor is not readable', { retriable: false });
 }
 

@@ -3,13 +3,13 @@
 import { sql, type SqlBool } from 'kysely';
 import type { Product } from '../../../core/model/index.ts';
 import { countRows, countVariants, variantRefs } from '../../../store/api2cart.ts';
-import { getCategory, getProduct, listCategories, listProducts, toProduct, variantsForProducts } from '../../../store/catalog.ts';
-import { decodeCursor, encodeCursor } from '../../../store/paging.ts';
+import { categoryConditions, getCategory, getProduct, listCategories, listProducts, productConditions, toProduct, variantsForProducts } from '../../../store/catalog.ts';
+import { decodeCursor, encodeCursor, type Condition } from '../../../store/paging.ts';
 import { A2C, A2cError } from '../codes.ts';
 import { selectFields } from '../fields.ts';
 import { toA2cCategory, toA2cChild, toA2cProduct, toA2cVariantProduct } from '../map.ts';
 import type { MethodContext, MethodRegistry, Params } from '../registry.ts';
-import { BY_ID, connectionOf, filtered, sortOf, levelsBySku, listParam, notFoundIn, pageOf, pagination, parseA2cDate, requireParam, scopeFilters } from './common.ts';
+import { BY_ID, connectionOf, sortOf, levelsBySku, listParam, notFoundIn, pageOf, pagination, parseA2cDate, requireParam, scopeFilters } from './common.ts';
 
 /** Upstream category ids of the connection -> our category ids, for categories_ids in and out. */
 async function categoryIds(ctx: MethodContext): Promise<{ ours: Map<string, string>; upstream: Map<string, string> }> {
@@ -39,59 +39,38 @@ const STATUS: Record<string, Product['status']> = { enabled: 'active', active: '
 
 /**
  * product.list/count filters: the store's (connection, dates, sku, status) and the rest (product_ids,
- * since_id, category_id/categories_ids, brand_name, find_value/find_where) as SQL for the count and
- * as a predicate over the store's pages.
+ * since_id, category_id/categories_ids, brand_name, find_value/find_where) as extra SQL conditions,
+ * which the list and the count both run.
  */
 async function productFilters(ctx: MethodContext, p: Params) {
   const base = { ...scopeFilters(ctx, p), sku: typeof p.sku === 'string' ? p.sku : undefined, status: typeof p.status === 'string' ? STATUS[p.status] : undefined };
   if (typeof p.status === 'string' && !base.status) throw new A2cError(A2C.INCORRECT_PARAMETERS, `Incorrect parameters: status "${p.status.slice(0, 40)}" is not enabled or disabled.`);
-  const extra = [];
-  const preds: ((x: Product) => boolean)[] = [];
-  if (base.sku) extra.push(sql<SqlBool>`(products.sku = ${base.sku} OR EXISTS (SELECT 1 FROM product_variants v WHERE v.product_id = products.id AND v.sku = ${base.sku}))`);
-  if (base.status) extra.push(sql<SqlBool>`products.status = ${base.status}`);
+  const extra: Condition[] = [];
   const ids = listParam(p, 'product_ids');
-  if (ids.length) {
-    extra.push(sql<SqlBool>`products.id = ANY(${ids})`);
-    preds.push((x) => ids.includes(x.id));
-  }
-  if (typeof p.since_id === 'string' && p.since_id) {
-    const since = p.since_id;
-    extra.push(sql<SqlBool>`products.id > ${since}`);
-    preds.push((x) => x.id > since);
-  }
+  if (ids.length) extra.push(sql<SqlBool>`products.id = ANY(${ids})`);
+  if (typeof p.since_id === 'string' && p.since_id) extra.push(sql<SqlBool>`products.id > ${p.since_id}`);
   const catIds = [...listParam(p, 'categories_ids'), ...listParam(p, 'category_id')];
   if (catIds.length) {
     const { upstream } = await categoryIds(ctx);
     const wanted = catIds.map((c) => upstream.get(c) ?? c);
     extra.push(sql<SqlBool>`products.category_ids ?| ${wanted}::text[]`);
-    preds.push((x) => x.category_ids.some((c) => wanted.includes(c)));
   }
-  if (typeof p.brand_name === 'string' && p.brand_name) {
-    const brand = p.brand_name;
-    extra.push(sql<SqlBool>`products.brand = ${brand}`);
-    preds.push((x) => x.brand === brand);
-  }
+  if (typeof p.brand_name === 'string' && p.brand_name) extra.push(sql<SqlBool>`products.brand = ${p.brand_name}`);
   if (typeof p.find_value === 'string' && p.find_value) {
     const value = p.find_value.toLowerCase();
     const where = typeof p.find_where === 'string' && p.find_where ? p.find_where : 'name';
-    if (where === 'name') {
-      extra.push(sql<SqlBool>`lower(products.title) LIKE ${'%' + value.replace(/[%_\\]/g, '\\$&') + '%'}`);
-      preds.push((x) => x.title.toLowerCase().includes(value));
-    } else if (where === 'sku' || where === 'model') {
-      extra.push(sql<SqlBool>`lower(products.sku) = ${value}`);
-      preds.push((x) => (x.identifiers.sku ?? '').toLowerCase() === value);
-    } else throw new A2cError(A2C.INCORRECT_PARAMETERS, `Incorrect parameters: find_where "${where.slice(0, 40)}" is not name, sku or model.`);
+    if (where === 'name') extra.push(sql<SqlBool>`lower(products.title) LIKE ${'%' + value.replace(/[%_\\]/g, '\\$&') + '%'}`);
+    else if (where === 'sku' || where === 'model') extra.push(sql<SqlBool>`lower(products.sku) = ${value}`);
+    else throw new A2cError(A2C.INCORRECT_PARAMETERS, `Incorrect parameters: find_where "${where.slice(0, 40)}" is not name, sku or model.`);
   }
-  const keep = preds.length ? (x: Product) => preds.every((f) => f(x)) : null;
-  return { base, extra, keep };
+  return { base, extra, all: [...productConditions(base), ...extra] };
 }
 
 async function productList(ctx: MethodContext, p: Params) {
-  const { base, extra, keep } = await productFilters(ctx, p);
+  const { base, extra, all } = await productFilters(ctx, p);
   const sort = sortOf(p);
-  const fetch = filtered<Product>((cursor, limit) => listProducts(ctx.deps.db, ctx.tenantId, base, sort, cursor, limit), keep, sort);
-  const { items, next } = await pageOf(p, fetch, sort);
-  const total = await countRows(ctx.deps.db, ctx.tenantId, 'products', base, extra);
+  const { items, next } = await pageOf(p, (cursor, limit) => listProducts(ctx.deps.db, ctx.tenantId, base, sort, cursor, limit, extra), sort);
+  const total = await countRows(ctx.deps.db, ctx.tenantId, 'products', all);
   return { result: { products_count: total, product: await productsA2c(ctx, items, p) }, pagination: pagination(next) };
 }
 
@@ -166,8 +145,8 @@ export function registerCatalogMethods(r: MethodRegistry): void {
     return { result: (await productsA2c(ctx, [product], p))[0] };
   });
   r.register('product.count', async (ctx, p) => {
-    const { base, extra } = await productFilters(ctx, p);
-    return { result: { products_count: await countRows(ctx.deps.db, ctx.tenantId, 'products', base, extra) } };
+    const { all } = await productFilters(ctx, p);
+    return { result: { products_count: await countRows(ctx.deps.db, ctx.tenantId, 'products', all) } };
   });
   r.register('product.find', productFind);
 
@@ -200,9 +179,8 @@ export function registerCatalogMethods(r: MethodRegistry): void {
 
   r.register('category.list', async (ctx, p) => {
     const f = { ...scopeFilters(ctx, p), parent_id: typeof p.parent_id === 'string' ? p.parent_id : undefined };
-    const extra = f.parent_id ? [sql<SqlBool>`categories.parent_id = ${f.parent_id}`] : [];
     const { items, next } = await pageOf(p, (cursor, limit) => listCategories(ctx.deps.db, ctx.tenantId, f, BY_ID, cursor, limit));
-    const total = await countRows(ctx.deps.db, ctx.tenantId, 'categories', f, extra);
+    const total = await countRows(ctx.deps.db, ctx.tenantId, 'categories', categoryConditions(f));
     return { result: { categories_count: total, category: items.map((c) => selectFields(toA2cCategory(c), p.params, p.exclude)) }, pagination: pagination(next) };
   });
   r.register('category.info', async (ctx, p) => {
@@ -212,8 +190,7 @@ export function registerCatalogMethods(r: MethodRegistry): void {
     return { result: selectFields(toA2cCategory(c), p.params, p.exclude) };
   });
   r.register('category.count', async (ctx, p) => {
-    const f = scopeFilters(ctx, p);
-    const extra = typeof p.parent_id === 'string' ? [sql<SqlBool>`categories.parent_id = ${p.parent_id}`] : [];
-    return { result: { categories_count: await countRows(ctx.deps.db, ctx.tenantId, 'categories', f, extra) } };
+    const f = { ...scopeFilters(ctx, p), parent_id: typeof p.parent_id === 'string' ? p.parent_id : undefined };
+    return { result: { categories_count: await countRows(ctx.deps.db, ctx.tenantId, 'categories', categoryConditions(f)) } };
   });
 }

@@ -3,7 +3,7 @@
 import type { InventoryLevel } from '../../../core/model/index.ts';
 import type { Connection } from '../../../core/model/index.ts';
 import { toInventoryLevel, inventoryForSkus } from '../../../store/inventory.ts';
-import { decodeCursor, encodeCursor, sortKey, type CommonFilters, type Cursor, type Page, type Sort } from '../../../store/paging.ts';
+import { decodeCursor, type CommonFilters, type Cursor, type Page, type Sort } from '../../../store/paging.ts';
 import type { Db } from '../../../store/db.ts';
 import { A2C, A2cError } from '../codes.ts';
 import type { MethodContext, Params } from '../registry.ts';
@@ -99,33 +99,6 @@ export function requireParam(p: Params, name: string): string {
 
 export function notFoundIn(what: string, id: string): A2cError {
   return new A2cError(A2C.NOT_FOUND, `${what} ${id.slice(0, 100)} not found.`);
-}
-
-/**
- * A store list narrowed by a predicate the store's filters cannot express: walks the store's keyset
- * pages and keeps the matches, so paging stays keyset (a cursor is the last kept row's id).
- */
-export function filtered<T extends { id: string; created_at: string; updated_at: string }>(fetch: Fetch<T>, keep: ((row: T) => boolean) | null, sort: Sort = BY_ID): Fetch<T> {
-  if (!keep) return fetch;
-  return async (cursor, limit) => {
-    const data: T[] = [];
-    let c = cursor;
-    for (;;) {
-      const page = await fetch(c, CHUNK);
-      for (let i = 0; i < page.data.length; i++) {
-        const row = page.data[i]!;
-        if (!keep(row)) continue;
-        data.push(row);
-        if (data.length === limit) {
-          const more = i < page.data.length - 1 || page.next_cursor !== null;
-          const v = sort.column === 'id' ? null : new Date(row[sort.column]).toISOString();
-          return { data, next_cursor: more ? encodeCursor({ s: sortKey(sort), v, id: row.id }) : null };
-        }
-      }
-      if (!page.next_cursor) return { data, next_cursor: null };
-      c = decodeCursor(page.next_cursor, sort);
-    }
-  };
 }
 
 const SORT_FIELDS: Record<string, Sort['column']> = {

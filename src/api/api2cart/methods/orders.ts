@@ -2,14 +2,14 @@
 // /v1/customers; writes (order.update, order.shipment.add) through the idempotent operations.
 import { createHash } from 'node:crypto';
 import { sql, type SqlBool } from 'kysely';
-import type { Customer, Order } from '../../../core/model/index.ts';
 import { countRows, orderStatuses } from '../../../store/api2cart.ts';
-import { getCustomer, getOrder, getShipment, listCustomers, listOrders, listShipments, type CustomerFilters } from '../../../store/orders.ts';
+import { customerConditions, getCustomer, getOrder, getShipment, listCustomers, listOrders, listShipments, orderConditions, shipmentConditions, type CustomerFilters } from '../../../store/orders.ts';
+import type { Condition } from '../../../store/paging.ts';
 import { A2C, A2cError, notSupported } from '../codes.ts';
 import { selectFields } from '../fields.ts';
 import { toA2cCustomer, toA2cOrder, toA2cShipment } from '../map.ts';
 import type { MethodContext, MethodRegistry, Params } from '../registry.ts';
-import { BY_ID, connectionOf, filtered, listParam, sortOf, notFoundIn, pageOf, pagination, requireParam, scopeFilters } from './common.ts';
+import { BY_ID, connectionOf, listParam, sortOf, notFoundIn, pageOf, pagination, requireParam, scopeFilters } from './common.ts';
 import { submitAndWait } from './writes.ts';
 
 type OrderWithShipments = Awaited<ReturnType<typeof getOrder>>;
@@ -38,7 +38,7 @@ async function orderOf(ctx: MethodContext, p: Params): Promise<OrderWithShipment
 
 function orderFilters(ctx: MethodContext, p: Params) {
   const base = scopeFilters(ctx, p);
-  const extra: ReturnType<typeof sql<SqlBool>>[] = [];
+  const extra: Condition[] = [];
   const status = typeof p.order_status === 'string' && p.order_status ? p.order_status : undefined;
   const statusIds = Array.isArray(p.order_status_ids) ? p.order_status_ids.map(String) : status ? [status] : [];
   if (statusIds.length) extra.push(sql<SqlBool>`orders.channel_status = ANY(${statusIds})`);
@@ -50,70 +50,34 @@ function orderFilters(ctx: MethodContext, p: Params) {
   if (numbers.length) extra.push(sql<SqlBool>`orders.order_number = ANY(${numbers})`);
   if (typeof p.fulfillment_channel === 'string' && ['merchant', 'marketplace'].includes(p.fulfillment_channel)) extra.push(sql<SqlBool>`orders.fulfillment_channel = ${p.fulfillment_channel}`);
   if (typeof p.since_id === 'string' && p.since_id) extra.push(sql<SqlBool>`orders.id > ${p.since_id}`);
-  return { base, extra };
+  return { base, extra, all: [...orderConditions(base), ...extra] };
 }
 
-/** Orders through the store's list; the filters it lacks narrow the pages here and the count in SQL. */
+/** Orders through the store's list, the filters it lacks as extra conditions of the list and the count. */
 async function orderPage(ctx: MethodContext, p: Params) {
-  const { base, extra } = orderFilters(ctx, p);
+  const { base, extra, all } = orderFilters(ctx, p);
   const sort = sortOf(p);
-  const fetch = filtered<Order>((cursor, limit) => listOrders(ctx.deps.db, ctx.tenantId, base, sort, cursor, limit), extra.length ? orderPredicate(p) : null, sort);
-  const { items, next } = await pageOf(p, fetch, sort);
-  const total = await countRows(ctx.deps.db, ctx.tenantId, 'orders', base, extra);
+  const { items, next } = await pageOf(p, (cursor, limit) => listOrders(ctx.deps.db, ctx.tenantId, base, sort, cursor, limit, extra), sort);
+  const total = await countRows(ctx.deps.db, ctx.tenantId, 'orders', all);
   return { items, next, total };
-}
-
-function orderPredicate(p: Params): (o: Order) => boolean {
-  const status = typeof p.order_status === 'string' && p.order_status ? p.order_status : undefined;
-  const statusIds = new Set(Array.isArray(p.order_status_ids) ? p.order_status_ids.map(String) : status ? [status] : []);
-  const email = typeof p.customer_email === 'string' && p.customer_email ? p.customer_email.toLowerCase() : undefined;
-  const customer = typeof p.customer_id === 'string' && p.customer_id ? p.customer_id : undefined;
-  const ids = new Set(typeof p.ids === 'string' ? p.ids.split(',').filter(Boolean) : []);
-  const numbers = new Set(typeof p.order_ids === 'string' ? p.order_ids.split(',').filter(Boolean) : []);
-  const fc = typeof p.fulfillment_channel === 'string' && ['merchant', 'marketplace'].includes(p.fulfillment_channel) ? p.fulfillment_channel : undefined;
-  const since = typeof p.since_id === 'string' && p.since_id ? p.since_id : undefined;
-  return (o) =>
-    (!since || o.id > since) &&
-    (statusIds.size === 0 || statusIds.has(o.channel_status)) &&
-    (!email || (o.customer.email ?? '').toLowerCase() === email) &&
-    (!customer || o.customer.customer_id === customer) &&
-    (ids.size === 0 || ids.has(o.id)) &&
-    (numbers.size === 0 || numbers.has(o.order_number)) &&
-    (!fc || o.fulfillment_channel === fc);
 }
 
 /** customer.list/count filters: ids, since_id, group_id and find_value in email/name. */
 function customerFilters(ctx: MethodContext, p: Params) {
   const base: CustomerFilters = scopeFilters(ctx, p);
-  const extra: ReturnType<typeof sql<SqlBool>>[] = [];
-  const preds: ((c: Customer) => boolean)[] = [];
+  const extra: Condition[] = [];
   const ids = listParam(p, 'ids');
-  if (ids.length) {
-    extra.push(sql<SqlBool>`customers.id = ANY(${ids})`);
-    preds.push((c) => ids.includes(c.id));
-  }
-  if (typeof p.since_id === 'string' && p.since_id) {
-    const since = p.since_id;
-    extra.push(sql<SqlBool>`customers.id > ${since}`);
-    preds.push((c) => c.id > since);
-  }
-  if (typeof p.group_id === 'string' && p.group_id) {
-    const group = p.group_id;
-    extra.push(sql<SqlBool>`customers."group" = ${group}`);
-    preds.push((c) => c.group === group);
-  }
+  if (ids.length) extra.push(sql<SqlBool>`customers.id = ANY(${ids})`);
+  if (typeof p.since_id === 'string' && p.since_id) extra.push(sql<SqlBool>`customers.id > ${p.since_id}`);
+  if (typeof p.group_id === 'string' && p.group_id) extra.push(sql<SqlBool>`customers."group" = ${p.group_id}`);
   if (typeof p.find_value === 'string' && p.find_value) {
     const where = typeof p.find_where === 'string' && p.find_where ? p.find_where : 'email';
     const value = p.find_value.toLowerCase();
-    if (where === 'email') {
-      base.email = value;
-      extra.push(sql<SqlBool>`lower(customers.email) = ${value}`);
-    } else if (where === 'first_name' || where === 'last_name') {
-      extra.push(sql<SqlBool>`lower(${sql.ref(`customers.${where}`)}) = ${value}`);
-      preds.push((c) => (c[where] ?? '').toLowerCase() === value);
-    } else throw new A2cError(A2C.INCORRECT_PARAMETERS, `Incorrect parameters: find_where "${where.slice(0, 40)}" is not email, first_name or last_name.`);
+    if (where === 'email') base.email = value;
+    else if (where === 'first_name' || where === 'last_name') extra.push(sql<SqlBool>`lower(${sql.ref(`customers.${where}`)}) = ${value}`);
+    else throw new A2cError(A2C.INCORRECT_PARAMETERS, `Incorrect parameters: find_where "${where.slice(0, 40)}" is not email, first_name or last_name.`);
   }
-  return { base, extra, keep: preds.length ? (c: Customer) => preds.every((f) => f(c)) : null };
+  return { base, extra, all: [...customerConditions(base), ...extra] };
 }
 
 const CANCEL = new Set(['canceled', 'cancelled']);
@@ -134,8 +98,8 @@ export function registerOrderMethods(r: MethodRegistry): void {
   });
   r.register('order.info', async (ctx, p) => ({ result: selectFields(toA2cOrder(await orderOf(ctx, p)), p.params, p.exclude) }));
   r.register('order.count', async (ctx, p) => {
-    const { base, extra } = orderFilters(ctx, p);
-    return { result: { orders_count: await countRows(ctx.deps.db, ctx.tenantId, 'orders', base, extra) } };
+    const { all } = orderFilters(ctx, p);
+    return { result: { orders_count: await countRows(ctx.deps.db, ctx.tenantId, 'orders', all) } };
   });
   r.register('order.status.list', async (ctx) => {
     const seen = await orderStatuses(ctx.deps.db, ctx.tenantId, connectionOf(ctx).id);
@@ -185,7 +149,7 @@ export function registerOrderMethods(r: MethodRegistry): void {
     const f = { ...scopeFilters(ctx, p), order_id: order.id };
     const { items, next } = await pageOf(p, (cursor, limit) => listShipments(ctx.deps.db, ctx.tenantId, f, BY_ID, cursor, limit));
     const lineIds = new Map(order.lines.map((l) => [l.external_id, l.id]));
-    const total = await countRows(ctx.deps.db, ctx.tenantId, 'shipments', f, [sql<SqlBool>`shipments.order_id = ${order.id}`]);
+    const total = await countRows(ctx.deps.db, ctx.tenantId, 'shipments', shipmentConditions(f));
     return { result: { shipment_count: total, shipment: items.map((s) => selectFields(toA2cShipment(s, lineIds), p.params, p.exclude)) }, pagination: pagination(next) };
   });
   r.register('order.shipment.info', async (ctx, p) => {
@@ -201,11 +165,10 @@ export function registerOrderMethods(r: MethodRegistry): void {
   });
 
   r.register('customer.list', async (ctx, p) => {
-    const { base, extra, keep } = customerFilters(ctx, p);
+    const { base, extra, all } = customerFilters(ctx, p);
     const sort = sortOf(p);
-    const fetch = filtered<Customer>((cursor, limit) => listCustomers(ctx.deps.db, ctx.tenantId, base, sort, cursor, limit), keep, sort);
-    const { items, next } = await pageOf(p, fetch, sort);
-    const total = await countRows(ctx.deps.db, ctx.tenantId, 'customers', base, extra);
+    const { items, next } = await pageOf(p, (cursor, limit) => listCustomers(ctx.deps.db, ctx.tenantId, base, sort, cursor, limit, extra), sort);
+    const total = await countRows(ctx.deps.db, ctx.tenantId, 'customers', all);
     return { result: { customers_count: total, customer: items.map((c) => selectFields(toA2cCustomer(c), p.params, p.exclude)) }, pagination: pagination(next) };
   });
   r.register('customer.info', async (ctx, p) => {
@@ -215,7 +178,7 @@ export function registerOrderMethods(r: MethodRegistry): void {
     return { result: selectFields(toA2cCustomer(c), p.params, p.exclude) };
   });
   r.register('customer.count', async (ctx, p) => {
-    const { base, extra } = customerFilters(ctx, p);
-    return { result: { customers_count: await countRows(ctx.deps.db, ctx.tenantId, 'customers', base, extra) } };
+    const { all } = customerFilters(ctx, p);
+    return { result: { customers_count: await countRows(ctx.deps.db, ctx.tenantId, 'customers', all) } };
   });
 }
