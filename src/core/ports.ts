@@ -34,6 +34,16 @@ export interface CapabilityManifest {
 export const ENTITIES = ['products', 'inventory', 'orders', 'shipments', 'customers', 'categories'] as const;
 export type Entity = (typeof ENTITIES)[number];
 
+/** The capability a channel declares to be pulled for an entity. */
+export const READ_CAPABILITY: Record<Entity, Capability> = {
+  products: 'products.read',
+  inventory: 'inventory.read',
+  orders: 'orders.read',
+  shipments: 'shipments.read',
+  customers: 'customers.read',
+  categories: 'categories.read',
+};
+
 /** The canonical input each entity's records normalize to. */
 export interface NormalizedByEntity {
   products: ProductInput;

@@ -9,7 +9,7 @@ import type { Db } from '../../store/db.ts';
 import { getLinkById, linksTouching, raiseException, settleException, type LinkRow } from '../../store/flows.ts';
 import { enqueueJob } from '../../store/jobs.ts';
 import type { OperationRow } from '../../store/sync.ts';
-import type { Capability, Entity, ItemIssue } from '../ports.ts';
+import { READ_CAPABILITY, type Entity, type ItemIssue } from '../ports.ts';
 import type { SyncEngine } from '../sync/engine.ts';
 import type { ExecuteOutcome } from '../sync/operations.ts';
 import { errorMessage } from '../sync/retry.ts';
@@ -19,6 +19,7 @@ import { fulfillmentConfirmation } from './fulfillment.ts';
 import { inventorySync, priceSync } from './inventory.ts';
 import { LinkOptions, ProfileRules, type FlowType } from './model.ts';
 import { orderImport } from './orders.ts';
+import { rulesOfLink } from './profiles.ts';
 import { ruleFor } from './rules.ts';
 
 /** What every flow step gets. */
@@ -71,15 +72,6 @@ const REFRESH: Partial<Record<string, Entity[]>> = {
 /** Keys of writes that flows make to publish values: no read-back (the published state is ours). */
 const NO_REFRESH_PREFIXES = ['stock:', 'stock-bulk:', 'price:', 'price-bulk:'];
 
-const READ_CAP: Record<Entity, Capability> = {
-  products: 'products.read',
-  inventory: 'inventory.read',
-  orders: 'orders.read',
-  shipments: 'shipments.read',
-  customers: 'customers.read',
-  categories: 'categories.read',
-};
-
 export const flowQueue = (linkId: string): string => `flow:${linkId}`;
 
 export class FlowRunner {
@@ -118,11 +110,7 @@ export class FlowRunner {
     const link = await getLinkById(db, linkId);
     if (!link || link.status !== 'enabled') return null;
     const log = this.log.child({ tenant_id: link.tenant_id, link_id: link.id, flow: link.flow });
-    let rules = ProfileRules.parse({});
-    if (link.profile_id) {
-      const p = await db.selectFrom('flow_profiles').select('rules').where('id', '=', link.profile_id).executeTakeFirst();
-      if (p) rules = ProfileRules.parse(p.rules);
-    }
+    const rules = await rulesOfLink(db, link);
     const ctx: FlowContext = { db, engine: this.engine, log, link, rules, options: LinkOptions.parse(link.options), targets: link.targets };
     const started = new Date();
     try {
@@ -141,7 +129,6 @@ export class FlowRunner {
 
   /** A pull stored records: the links that read them run soon. */
   async afterPull(connectionId: string, entity: Entity): Promise<void> {
-    if (entity === 'orders') await this.replayOrphanShipments(connectionId);
     const links = await linksTouching(this.engine.db, connectionId);
     for (const link of links) {
       const reads = READS[link.flow as FlowType];
@@ -149,28 +136,6 @@ export class FlowRunner {
       const asSource = link.source_connection_id === connectionId && reads.source.includes(entity);
       const asTarget = link.targets.some((t) => t.connection_id === connectionId) && reads.target.includes(entity);
       if (asSource || asTarget) await this.trigger(this.engine.db, link);
-    }
-  }
-
-  /**
-   * Shipments and orders are pulled separately: a shipment read before its order was stored became a
-   * dead letter. Once orders were stored, such shipments are stored again (their order may be there
-   * now), so a fulfillment flow does not wait for the shipment to change upstream.
-   */
-  private async replayOrphanShipments(connectionId: string): Promise<void> {
-    const letters = await this.engine.db
-      .selectFrom('dead_letters')
-      .select(['id', 'tenant_id'])
-      .where('connection_id', '=', connectionId)
-      .where('source', '=', 'pull')
-      .where('entity', '=', 'shipments')
-      .where('state', '=', 'open')
-      .where('reason', 'like', '%is not stored yet%')
-      .where('replay_count', '<', 20)
-      .limit(100)
-      .execute();
-    for (const l of letters) {
-      await this.engine.replayDeadLetter(l.tenant_id, l.id).catch(() => undefined);
     }
   }
 
@@ -203,7 +168,7 @@ export class FlowRunner {
         // whole seconds there too).
         const lag = live.factory.sync?.safetyLagMs ?? 0;
         const runAt = new Date(Date.now() + (lag > 0 ? lag + 1_250 : 0));
-        for (const e of entities) if (caps.includes(READ_CAP[e])) await this.engine.schedulePull(db, op.tenant_id, op.connection_id, e, { runAt, replace: true });
+        for (const e of entities) if (caps.includes(READ_CAPABILITY[e])) await this.engine.schedulePull(db, op.tenant_id, op.connection_id, e, { runAt, replace: true });
       }
     }
     for (const linkId of touched) {
@@ -213,13 +178,6 @@ export class FlowRunner {
     // Links publishing to this connection may hold values back while a write is in flight.
     for (const link of touching) if (link.flow === 'inventory_sync' || link.flow === 'price_sync') await this.trigger(db, link);
   }
-}
-
-/** A link's profile rules (the defaults when it has no profile). */
-async function rulesOfLink(db: Db, linkId: string): Promise<ProfileRules> {
-  const row = await db.selectFrom('flow_links as l').leftJoin('flow_profiles as p', 'p.id', 'l.profile_id').select('p.rules').where('l.id', '=', linkId).executeTakeFirst();
-  const parsed = ProfileRules.safeParse(row?.rules ?? {});
-  return parsed.success ? parsed.data : ProfileRules.parse({});
 }
 
 /** Writes an operation's outcome into the bookkeeping of the flow that made it; returns the links concerned. */
@@ -259,7 +217,10 @@ async function recordOutcome(trx: Db, op: OperationRow, outcome: ExecuteOutcome)
     const rulesOf = new Map<string, ProfileRules>();
     for (const r of rows) {
       links.push(r.link_id);
-      if (!rulesOf.has(r.link_id)) rulesOf.set(r.link_id, await rulesOfLink(trx, r.link_id));
+      if (!rulesOf.has(r.link_id)) {
+        const link = await trx.selectFrom('flow_links').select(['tenant_id', 'profile_id']).where('id', '=', r.link_id).executeTakeFirstOrThrow();
+        rulesOf.set(r.link_id, await rulesOfLink(trx, link));
+      }
       const rules = rulesOf.get(r.link_id)!;
       const issues: ItemIssue[] = ok
         ? (result?.issues ?? []).filter((i) => i.sku === r.sku).map((i) => (i.attribute && !i.rule ? { ...i, rule: ruleFor(i.attribute, rules)?.rule ?? null } : i))

@@ -5,11 +5,12 @@ import { sql } from 'kysely';
 import type { AdapterRegistry } from '../../adapters/registry.ts';
 import { getConnection } from '../../store/connections.ts';
 import type { Db } from '../../store/db.ts';
-import { getLink, getProfile, type LinkRow } from '../../store/flows.ts';
-import { AppError, type FieldError } from '../errors.ts';
+import { getLink, type LinkRow } from '../../store/flows.ts';
+import { AppError, isAppError, type FieldError } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { SyncEngine } from '../sync/engine.ts';
 import { FLOW_NEEDS, FLOW_WRITES, ProfileRules, type FlowType, type LinkInput, type LinkPatch } from './model.ts';
+import { rulesOfLink } from './profiles.ts';
 
 async function check(db: Db, registry: AdapterRegistry, tenantId: string, link: { id?: string; flow: FlowType; source_connection_id: string; targets: { connection_id: string }[]; profile_id?: string | null | undefined }): Promise<void> {
   const errors: FieldError[] = [];
@@ -37,9 +38,11 @@ async function check(db: Db, registry: AdapterRegistry, tenantId: string, link: 
   let rules = ProfileRules.parse({});
   if (link.profile_id) {
     try {
-      rules = ProfileRules.parse((await getProfile(db, tenantId, link.profile_id)).rules);
-    } catch {
-      errors.push({ path: 'profile_id', message: `profile ${link.profile_id} does not exist` });
+      rules = await rulesOfLink(db, { tenant_id: tenantId, profile_id: link.profile_id });
+    } catch (err) {
+      if (!isAppError(err)) throw err;
+      if (err.kind === 'not_found') errors.push({ path: 'profile_id', message: `profile ${link.profile_id} does not exist` });
+      else errors.push(...(err.errors ?? [{ path: 'profile_id', message: err.message }]));
     }
   } else if (needs.profile) errors.push({ path: 'profile_id', message: `${link.flow} needs a mapping profile` });
   // Ownership: a flow never writes data its target owns, and two links never write the same data

@@ -13,7 +13,7 @@ import { enqueueJob, startJobRunner, type JobRunner } from '../../store/jobs.ts'
 import { checkpointsFor, connectionCounts, getDeadLetter, getOperation, type CheckpointRow, type DeadLetterRow } from '../../store/sync.ts';
 import { AppError } from '../errors.ts';
 import type { Connection } from '../model/index.ts';
-import { ENTITIES, type Capability, type Entity, type SecretBox, type SyncProfile, type Throttle } from '../ports.ts';
+import { ENTITIES, READ_CAPABILITY, type Entity, type SecretBox, type SyncProfile, type Throttle } from '../ports.ts';
 import { FlowRunner } from '../flows/runner.ts';
 import { AdapterCache, withInlineThrottleWaits } from './adapters.ts';
 import { createSyncMetrics, type SyncMetrics } from './metrics.ts';
@@ -35,15 +35,6 @@ export const DEFAULT_PROFILE: SyncProfile = {
 export function pullQueue(connectionId: string, entity: Entity): string {
   return `pull:${connectionId}:${entity}`;
 }
-
-const READ_CAPABILITY: Record<Entity, Capability> = {
-  products: 'products.read',
-  inventory: 'inventory.read',
-  orders: 'orders.read',
-  shipments: 'shipments.read',
-  customers: 'customers.read',
-  categories: 'categories.read',
-};
 
 export interface EngineOptions {
   db: Db;

@@ -206,7 +206,8 @@ async function chaseTail(trx: Db, job: PullJob, profile: SyncProfile, cp: Checkp
 
 /**
  * Stages, normalizes and upserts records inside the caller's transaction; returns how many could not be
- * stored. Those become dead letters, unless `deadLetterOnFailure` is false (a replay reports instead).
+ * stored. Those become dead letters, unless `deadLetterOnFailure` is false: a replay reports instead,
+ * and gets each failure's reason in `failures` when it passes an array.
  */
 export async function applyRecords<E extends Entity>(
   trx: Db,
@@ -215,7 +216,7 @@ export async function applyRecords<E extends Entity>(
   runId: string,
   records: RawRecord[],
   hooks: PullHooks,
-  options: { deadLetterOnFailure?: boolean } = {},
+  options: { deadLetterOnFailure?: boolean; failures?: { external_id: string; reason: string }[] } = {},
 ): Promise<number> {
   if (records.length === 0) return 0;
   if (!adapter.normalize) throw new AppError('validation', 'this channel cannot normalize records', { retriable: false });
@@ -239,6 +240,8 @@ export async function applyRecords<E extends Entity>(
       dead += 1;
       outcomes.set(r.external_id, 'dead');
       hooks.onDeadLetter?.(job.entity, errorKind(err));
+      const reason = `could not normalize ${job.entity} ${r.external_id}: ${errorMessage(err)}`;
+      options.failures?.push({ external_id: r.external_id, reason });
       if (keepLetters) await addDeadLetter(trx, {
         tenantId: job.tenantId,
         connectionId: job.connectionId,
@@ -246,7 +249,7 @@ export async function applyRecords<E extends Entity>(
         entity: job.entity,
         externalId: r.external_id,
         errorKind: errorKind(err),
-        reason: `could not normalize ${job.entity} ${r.external_id}: ${errorMessage(err)}`,
+        reason,
         payload: r.payload,
       });
     }
@@ -257,6 +260,7 @@ export async function applyRecords<E extends Entity>(
     dead += 1;
     outcomes.set(f.external_id, 'dead');
     hooks.onDeadLetter?.(job.entity, 'validation');
+    options.failures?.push(f);
     if (keepLetters) await addDeadLetter(trx, {
       tenantId: job.tenantId,
       connectionId: job.connectionId,
@@ -299,7 +303,8 @@ export async function applyRecords<E extends Entity>(
 /**
  * Entities are pulled independently, so a shipment can arrive before its order and wait as a dead letter.
  * When the order is stored, its waiting shipments are applied in the same transaction (a failure leaves
- * the letter open, as a replay would).
+ * the letter open, as a replay would). The one recovery of such shipments: letters are found by their
+ * exact reason (`orphanShipmentReason`), which a failed replay keeps, never by matching words in messages.
  */
 async function adoptOrphanShipments(trx: Db, adapter: ChannelAdapter, job: PullJob, runId: string, orderExternalIds: string[], hooks: PullHooks): Promise<void> {
   const letters = await trx

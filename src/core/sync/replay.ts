@@ -48,6 +48,7 @@ export async function replayPulledRecord(db: Db, adapter: ChannelAdapter, job: P
   // Read before claiming the letter: an upstream that cannot answer now leaves the letter open.
   const fresh = await refetchRecord(db, adapter, job, externalId);
   const record: RawRecord = fresh ?? { external_id: externalId, updated_at: null, payload: letter.payload };
+  const failures: { external_id: string; reason: string }[] = [];
   await db.transaction().execute(async (trx) => {
     const claimed = await trx
       .updateTable('dead_letters')
@@ -56,13 +57,16 @@ export async function replayPulledRecord(db: Db, adapter: ChannelAdapter, job: P
       .where('state', '=', 'open')
       .executeTakeFirst();
     if (claimed.numUpdatedRows === 0n) throw new AppError('conflict', `dead letter ${letter.id} was replayed already`);
-    const dead = await applyRecords(trx, adapter, job, `replay_${letter.id}`, [record], { keepGoing: () => true }, { deadLetterOnFailure: false });
-    if (dead > 0) throw new AppError('validation', `the record still cannot be stored`);
+    const dead = await applyRecords(trx, adapter, job, `replay_${letter.id}`, [record], { keepGoing: () => true }, { deadLetterOnFailure: false, failures });
+    if (dead > 0) throw new AppError('validation', failures[0]?.reason ?? 'the record still cannot be stored');
   }).catch(async (err: unknown) => {
     if (err instanceof AppError && err.kind === 'conflict') throw err;
+    // A record that still cannot be stored keeps the reason it cannot, word for word: that reason is how
+    // the letter is found again (a shipment waiting for its order, see adoptOrphanShipments).
+    const reason = failures[0]?.reason ?? `replay failed: ${errorMessage(err)}`;
     await db
       .updateTable('dead_letters')
-      .set({ reason: `replay failed: ${errorMessage(err)}`.slice(0, 4000), replay_count: sql`replay_count + 1`, updated_at: new Date() })
+      .set({ reason: reason.slice(0, 4000), replay_count: sql`replay_count + 1`, updated_at: new Date() })
       .where('id', '=', letter.id)
       .execute();
     throw new AppError('validation', `replaying dead letter ${letter.id} failed: ${errorMessage(err)}`);
