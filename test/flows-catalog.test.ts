@@ -78,8 +78,9 @@ describe('catalog publish and price sync', () => {
     expect(f.market.sim.state.calls.get('products.update')).toBe(writes); // unchanged prices are not written again
     expect(f.market.sim.state.duplicateEffects()).toEqual([]);
     // The marketplace is a price target now: its prices are owned by the store.
-    const mp = (await listAll(f.gw, `/v1/products?connection_id=${f.market.id}`))[0];
-    if (mp) await problem(f.gw.call(`/v1/products/${mp.id}`, { method: 'PATCH', body: JSON.stringify({ price: { amount: '1.00', currency: 'EUR' } }) }), 409);
+    await sync(f.gw, f.market.id, ['products']);
+    const mp = await waitFor('the marketplace products pulled', async () => (await listAll(f.gw, `/v1/products?connection_id=${f.market.id}`)).find((p) => p.external_id === 'SKU-1'));
+    await problem(f.gw.call(`/v1/products/${mp.id}`, { method: 'PATCH', body: JSON.stringify({ price: { amount: '1.00', currency: 'EUR' } }) }), 409);
   });
 });
 
