@@ -115,6 +115,15 @@ describe('links and profiles are validated on save', () => {
     // Pause, list, read back, delete.
     const paused = await json(f.gw.call(`/v1/links/${there.id}`, { method: 'PATCH', body: JSON.stringify({ status: 'paused' }) }));
     expect(paused.status).toBe('paused');
+    // A link's rules are read one way (rulesOfLink): another tenant's profile does not exist here, and
+    // rules stored earlier that no longer validate are named field by field, never replaced by defaults.
+    const theirs = await json(f.gw.call('/v1/profiles', { method: 'POST', body: JSON.stringify({ name: 'theirs', rules: {} }), as: f.gw.b }));
+    const foreign = await problem(f.gw.call(`/v1/links/${there.id}`, { method: 'PATCH', body: JSON.stringify({ profile_id: theirs.id }) }), 422, { paths: ['profile_id'] });
+    expect(foreign.errors![0]!.message).toBe(`profile ${theirs.id} does not exist`);
+    const stale = await post(f.gw, '/v1/profiles', { name: 'stale', rules: {} });
+    await f.gw.tdb.db.updateTable('flow_profiles').set({ rules: JSON.stringify({ inventory: { min: 5, max: 2 } }) }).where('id', '=', stale.id).execute();
+    await problem(f.gw.call(`/v1/links/${there.id}`, { method: 'PATCH', body: JSON.stringify({ profile_id: stale.id }) }), 422, { paths: ['profile_id.inventory.max'] });
+
     const listed = await json(f.gw.call(`/v1/links?connection_id=${f.market.id}`));
     expect(listed.data.map((l: { id: string }) => l.id)).toEqual([there.id]);
     // Tenant b sees none of it.
