@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { magentoAdapter } from '../../src/adapters/magento/index.ts';
 import { orphanShipmentReason } from '../../src/store/orders.ts';
+import { addDeadLetter } from '../../src/store/sync.ts';
 import { startGateway, type TestGateway } from '../support/app.ts';
 import { listAll, requestSync, waitForPulls } from '../support/sync-harness.ts';
 import { startMagentoSim, type MagentoSim } from '../sim/magento/index.ts';
@@ -83,4 +84,21 @@ test('shipments pulled before their orders are stored when the orders arrive; on
   expect(open.map((l) => ({ external_id: l.external_id, replay_count: l.replay_count, reason: l.reason })).sort((a, b) => a.external_id.localeCompare(b.external_id))).toEqual(
     waiting.sort().map((external_id) => ({ external_id, replay_count: 0, reason: orphanShipmentReason(String(lostOrder)) })),
   );
+});
+
+test('a shipment left waiting although its order was stored (both pulled at once) is adopted when the order is read again', async () => {
+  const db = gw.tdb.db;
+  const stored = await db.selectFrom('shipments').select(['id', 'external_id', 'raw', 'order_id']).where('connection_id', '=', id).orderBy('external_id').executeTakeFirstOrThrow();
+  const order = await db.selectFrom('orders').select('external_id').where('id', '=', stored.order_id).executeTakeFirstOrThrow();
+  const before = (await listAll<Letter>(gw, `/v1/dead-letters?connection_id=${id}&state=open`)).length;
+  // What two concurrent pulls can leave: the shipment's transaction did not see the order's, the
+  // order's did not see the letter. The shipment is not stored; its letter waits with the exact reason.
+  await db.deleteFrom('shipments').where('id', '=', stored.id).execute();
+  await addDeadLetter(db, { tenantId: gw.a.id, connectionId: id, source: 'pull', entity: 'shipments', externalId: stored.external_id, errorKind: 'validation', reason: orphanShipmentReason(order.external_id), payload: stored.raw });
+  expect((await listAll<Letter>(gw, `/v1/dead-letters?connection_id=${id}&state=open`)).length).toBe(before + 1);
+
+  const after = await waitForPulls(gw, id, await requestSync(gw, id, { entities: ['orders'], full: true }), ['orders'], 40_000);
+  expect(after.open_dead_letters).toBe(before);
+  const shipments = await listAll(gw, `/v1/shipments?connection_id=${id}`);
+  expect(shipments.map((s) => s.external_id)).toContain(stored.external_id);
 });
