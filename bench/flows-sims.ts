@@ -33,6 +33,7 @@ import { magentoAdapter } from '../src/adapters/magento/index.ts';
 import { AdapterRegistry } from '../src/adapters/registry.ts';
 import type { AdapterFactory } from '../src/core/ports.ts';
 import { SyncEngine } from '../src/core/sync/engine.ts';
+import { attachFlows } from '../src/core/flows/runner.ts';
 import { MemoryThrottle } from '../src/core/sync/throttle.ts';
 import { createLogger } from '../src/log.ts';
 import { createDb, createPool } from '../src/store/db.ts';
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
   const registry = new AdapterRegistry([scaledMagento, scaledAmazon]);
   const box = new AesGcmSecretBox(Buffer.alloc(32, 7));
   const engine = new SyncEngine({ db, pool, box, registry, throttle: new MemoryThrottle(), log, metricsRegistry: new Registry(), allowPrivateUpstreams: true, pollIntervalMs: 20 });
+  attachFlows(engine, log);
   cleanups.push(() => engine.stop());
   const app = createApp({ db, box, registry, log, allowPrivateUpstreams: true, engine });
   const tenant = await createTenant(db, 'bench');

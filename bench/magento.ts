@@ -18,6 +18,7 @@ import { AdapterRegistry } from '../src/adapters/registry.ts';
 import { createMagentoAdapter, magentoAdapter } from '../src/adapters/magento/index.ts';
 import type { AdapterFactory, Entity } from '../src/core/ports.ts';
 import { SyncEngine } from '../src/core/sync/engine.ts';
+import { attachFlows } from '../src/core/flows/runner.ts';
 import { MemoryThrottle } from '../src/core/sync/throttle.ts';
 import { createLogger } from '../src/log.ts';
 import { insertConnection } from '../src/store/connections.ts';
@@ -157,6 +158,7 @@ try {
     allowPrivateUpstreams: true,
     pollIntervalMs: 50,
   });
+  attachFlows(engine, createLogger('silent'));
   const before = sim.requestCount();
   t0 = performance.now();
   await engine.requestSync(tenant.id, conn.id, ENTITIES, true);

@@ -17,6 +17,7 @@ import { Registry } from 'prom-client';
 import { createApp } from '../src/api/app.ts';
 import { defaultRegistry } from '../src/adapters/registry.ts';
 import { SyncEngine } from '../src/core/sync/engine.ts';
+import { attachFlows } from '../src/core/flows/runner.ts';
 import { MemoryThrottle } from '../src/core/sync/throttle.ts';
 import { createLogger } from '../src/log.ts';
 import { createDb, createPool } from '../src/store/db.ts';
@@ -233,6 +234,7 @@ async function main(): Promise<void> {
   const box = new AesGcmSecretBox(randomBytes(32));
   const registry = defaultRegistry();
   const engine = new SyncEngine({ db, pool: appPool, box, registry, throttle: new MemoryThrottle(), log, metricsRegistry: new Registry(), allowPrivateUpstreams: false });
+  attachFlows(engine, log);
   cleanups.push(() => engine.stop());
   const app = createApp({ db, box, registry, log, allowPrivateUpstreams: false, engine });
   const server = await listen(app.fetch);

@@ -35,6 +35,7 @@ import pg from 'pg';
 import { Registry } from 'prom-client';
 import { defaultRegistry } from '../src/adapters/registry.ts';
 import { SyncEngine } from '../src/core/sync/engine.ts';
+import { attachFlows } from '../src/core/flows/runner.ts';
 import { MemoryThrottle } from '../src/core/sync/throttle.ts';
 import { createLogger } from '../src/log.ts';
 import { insertConnection } from '../src/store/connections.ts';
@@ -333,6 +334,7 @@ async function runPhase(spec: PhaseSpec, template: string): Promise<PhaseResult>
     const registry = defaultRegistry();
     for (const f of syncAdapters) registry.register(f);
     const engine = new SyncEngine({ db, pool, box, registry, throttle: new MemoryThrottle(), log: createLogger('silent'), metricsRegistry: new Registry(), allowPrivateUpstreams: true });
+    attachFlows(engine, createLogger('silent'));
     const queued = await engine.ensureSchedules();
     if (queued !== CONNECTIONS) throw new Error(`expected ${CONNECTIONS} pulls queued, got ${queued}`);
 

@@ -12,6 +12,7 @@ import { defaultRegistry, type AdapterRegistry } from './adapters/registry.ts';
 import type { Config } from './config.ts';
 import type { AdapterFactory } from './core/ports.ts';
 import { SyncEngine } from './core/sync/engine.ts';
+import { attachFlows } from './core/flows/runner.ts';
 import { createThrottle } from './core/sync/throttle-factory.ts';
 import { MemoryThrottle, type ClosableThrottle } from './core/sync/throttle.ts';
 import { createDb, createPool, migrateToLatest, type Db } from './store/db.ts';
@@ -89,6 +90,8 @@ export async function openRuntime(config: Config, log: Logger, options: { migrat
       parallelPerEndpoint: config.SWITCHYARD_WEBHOOK_PARALLEL,
     },
   });
+  // The flows run as an extension of the engine: their tasks on its workers, their triggers from its hooks.
+  attachFlows(engine, log);
   return {
     db,
     pool,

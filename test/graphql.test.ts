@@ -214,7 +214,7 @@ describe('queries return the stored values', () => {
     const id = idsA.product.get('P-500')!;
     const { product } = await ok<{ product: Record<string, unknown> & { variants: { sku: string; options: unknown; product: { id: string } | null }[] } }>(
       `query ($id: ID!) { product(id: $id) {
-        id title description status product_type brand variation_theme external_id
+        id title description status product_type brand external_id
         options { name values } identifiers { sku ean } attributes images { url position roles alt } category_ids
         prices { connection_id price { amount currency } sale_price { amount } }
         variants { sku position options identifiers { sku } weight { value } product { id } }
@@ -228,7 +228,6 @@ describe('queries return the stored values', () => {
       status: 'active',
       product_type: 'SHIRT',
       brand: 'Acme',
-      variation_theme: 'SIZE',
       external_id: 'P-500',
       options: [{ name: 'size', values: ['S0', 'S1', 'S2'] }],
       identifiers: { sku: 'PARENT-500', ean: null },

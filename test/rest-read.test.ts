@@ -198,7 +198,7 @@ describe('GET /v1/products', () => {
     const page = await list('/v1/products?sort=created_at');
     expect(page.data.map((p) => p.external_id)).toEqual(['P-1', 'P-2', 'P-3', 'P-4', 'P-101']);
     const p1 = page.data[0];
-    expect(p1).toMatchObject({ title: 'Product 1', status: 'active', brand: 'Acme', variation_theme: 'SIZE', identifiers: { sku: 'PARENT-1' }, prices: [{ price: { amount: '10.00', currency: 'EUR' } }] });
+    expect(p1).toMatchObject({ title: 'Product 1', status: 'active', brand: 'Acme', identifiers: { sku: 'PARENT-1' }, prices: [{ price: { amount: '10.00', currency: 'EUR' } }] });
     expect(p1.variants.map((v: any) => [v.sku, v.position, v.options, v.product_id])).toEqual([
       ['SKU-1-0', 0, { size: 'S0' }, p1.id],
       ['SKU-1-1', 1, { size: 'S1' }, p1.id],

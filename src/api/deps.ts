@@ -1,6 +1,6 @@
 // What the HTTP surfaces need from the rest of the process.
 import type { Logger } from 'pino';
-import type { AdapterRegistry } from '../adapters/registry.ts';
+import type { AdapterRegistry } from '../core/registry.ts';
 import type { SecretBox } from '../core/ports.ts';
 import type { SyncEngine } from '../core/sync/engine.ts';
 import type { Db } from '../store/db.ts';

@@ -2,9 +2,16 @@
 // the job engine implement the rest. Nothing here knows a channel's name.
 import type { Logger } from 'pino';
 import type { z } from 'zod';
+import { inventoryLevelId, parseInventoryLevelId } from './model/inventory.ts';
 import type { CategoryInput, CustomerInput, InventoryLevelInput, Money, OrderInput, ProductInput, ShipmentInput } from './model/index.ts';
 
 /** What a channel can do. Flows ask for a capability, never for a channel name. */
+/**
+ * The external id of a stock level, `sku@location`, made and read in one place: adapters use these for
+ * the inventory records they pull and the ids `fetch('inventory', id)` takes (defined in the model).
+ */
+export { inventoryLevelId, parseInventoryLevelId };
+
 export const CAPABILITIES = [
   'products.read',
   'products.write',
@@ -79,6 +86,11 @@ export interface Throttle {
   penalize(key: string, retryAfterMs: number): Promise<void>;
 }
 
+/** A Throttle that holds connections or timers of its own and must be closed at shutdown. */
+export interface ClosableThrottle extends Throttle {
+  close(): Promise<void>;
+}
+
 /** Everything an adapter instance gets to know about the connection it serves. */
 export interface AdapterContext<S, C> {
   connectionId: string;
@@ -96,7 +108,7 @@ export interface AdapterContext<S, C> {
 }
 
 export interface UpstreamCall {
-  /** The upstream operation, e.g. `getOrders` or `PUT /V1/products/{sku}`. */
+  /** The upstream operation, as the adapter names it (an operation id, or a method and path template). */
   operation: string;
   /** HTTP status, or null when no answer came (timeout, reset). */
   status: number | null;
@@ -179,18 +191,43 @@ export interface CancelOrderInput {
 }
 
 /**
- * A marketplace listing to create or replace, already mapped to the target's vocabulary (for Amazon:
- * attribute name to the Listings API value array). Flows build these from canonical products and a
- * mapping profile; adapters never see the source channel.
+ * A marketplace listing to create or replace, in canonical terms: its content, identifier and variation
+ * family as fields, plus `attributes` in the target's own names (what the merchant's mapping profile
+ * targets, and variation option values). Flows build these from canonical products and a mapping
+ * profile; each target adapter turns the fields into its own vocabulary (its own attribute names for
+ * title, identifier, variation family), an attribute of the same name given explicitly winning over a field.
+ * Adapters never see the source channel.
+ * @example
+ * { sku: 'TEE-RED-M', marketplace_id: 'MP-1', product_type: 'SHIRT', title: 'Tee, red, M',
+ *   identifier: { type: 'ean', value: '4006381333931' }, variation: { role: 'child', attributes: ['size', 'color'], theme: null, parent_sku: 'TEE' },
+ *   attributes: { size: 'M', color: 'Red', brand: 'Acme' } }
  */
 export interface ListingInput {
   sku: string;
   marketplace_id?: string | null;
   product_type: string;
+  /** The title the profile's content rules chose. */
+  title?: string;
+  description?: string | null;
+  /** The main image. */
+  image_url?: string | null;
+  /** The product identifier the profile's identifier rules matched (type: ean, upc, gtin, isbn, ...). */
+  identifier?: { type: string; value: string } | null;
+  /** No identifier: the listing claims the target's exemption for products without one. */
+  identifier_exempt?: boolean;
+  /**
+   * A member of a variation family: the parent, or a child naming its parent. `attributes` are the varying
+   * options under the target's attribute names, in the product's order; `theme` is the profile's own name
+   * for the combination, when it gives one (else the adapter names it from the attributes).
+   */
+  variation?: { role: 'parent' | 'child'; attributes: string[]; theme?: string | null; parent_sku?: string } | null;
   attributes: Record<string, unknown>;
   /** Only an offer on an existing catalog item (matched by identifier), no catalog data. */
   offer_only?: boolean;
 }
+
+/** The canonical fields of a listing an adapter may name as the origin of an attribute it reports on. */
+export type ListingField = 'title' | 'description' | 'image_url' | 'identifier' | 'variation' | 'variation.theme';
 
 /** A problem the upstream (or the adapter's own validation) reports for one item of a write. */
 export interface ItemIssue {
@@ -200,6 +237,8 @@ export interface ItemIssue {
   severity: 'error' | 'warning';
   /** The attribute the issue is about, when the upstream says. */
   attribute?: string | null;
+  /** The canonical listing field the attribute was made from, when the adapter made it from one. */
+  field?: ListingField | null;
   /** The mapping profile rule behind the attribute (e.g. `attributes[2]`, `identifiers`), when the flows know it. */
   rule?: string | null;
 }

@@ -338,7 +338,6 @@ type Product {
   status: ProductStatus!
   product_type: String
   brand: String
-  variation_theme: String
   options: [ProductOption!]!
   identifiers: Identifiers!
   "Attribute code to value: scalars or lists of scalars."

@@ -15,7 +15,7 @@ type VariantRow = Selectable<ProductVariantsTable>;
 type CategoryRow = Selectable<CategoriesTable>;
 
 const PRODUCT_UPDATE_COLUMNS = [
-  'sku', 'title', 'description', 'status', 'product_type', 'brand', 'variation_theme', 'options', 'identifiers', 'attributes', 'images',
+  'sku', 'title', 'description', 'status', 'product_type', 'brand', 'options', 'identifiers', 'attributes', 'images',
   'category_ids', 'prices', 'created_at', 'updated_at', 'synced_at', 'raw', 'deleted_at',
 ] as const;
 const VARIANT_UPDATE_COLUMNS = ['sku', 'title', 'position', 'options', 'identifiers', 'prices', 'weight', 'attributes', 'updated_at'] as const;
@@ -43,7 +43,6 @@ export async function upsertProducts(db: Db, ref: ConnectionRef, inputs: readonl
           status: p.status,
           product_type: p.product_type ?? null,
           brand: p.brand ?? null,
-          variation_theme: p.variation_theme ?? null,
           options: json(p.options),
           identifiers: json(p.identifiers),
           attributes: json(p.attributes),
@@ -122,7 +121,7 @@ export async function upsertProducts(db: Db, ref: ConnectionRef, inputs: readonl
 
 const PRODUCT_SNAPSHOT_COLUMNS = [
   'id', 'tenant_id', 'connection_id', 'channel', 'external_id', 'sku', 'title', 'description', 'status', 'product_type', 'brand',
-  'variation_theme', 'options', 'identifiers', 'attributes', 'images', 'category_ids', 'prices', 'created_at', 'updated_at', 'synced_at',
+  'options', 'identifiers', 'attributes', 'images', 'category_ids', 'prices', 'created_at', 'updated_at', 'synced_at',
   'deleted_at',
 ] as const;
 
@@ -195,7 +194,6 @@ export function toProduct(p: ProductRow, variants: VariantRow[]): Product {
     status: p.status as Product['status'],
     product_type: p.product_type,
     brand: p.brand,
-    variation_theme: p.variation_theme,
     options: p.options as Product['options'],
     identifiers: p.identifiers as Identifiers,
     attributes: p.attributes as Attributes,
@@ -236,7 +234,7 @@ export interface ProductFilters extends CommonFilters {
 
 const PRODUCT_COLUMNS = [
   'id', 'tenant_id', 'connection_id', 'channel', 'external_id', 'sku', 'title', 'description', 'status', 'product_type', 'brand',
-  'variation_theme', 'options', 'identifiers', 'attributes', 'images', 'category_ids', 'prices', 'created_at', 'updated_at', 'synced_at',
+  'options', 'identifiers', 'attributes', 'images', 'category_ids', 'prices', 'created_at', 'updated_at', 'synced_at',
   'deleted_at',
 ] as const;
 

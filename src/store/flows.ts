@@ -4,7 +4,7 @@
 import { sql, type Selectable, type SqlBool } from 'kysely';
 import { newId } from '../core/ids.ts';
 import { notFound } from '../core/errors.ts';
-import type { ExceptionKind, FlowException, Link } from '../core/flows/model.ts';
+import type { ExceptionKind, FlowException, Link } from '../core/model/flow.ts';
 import type { Db } from './db.ts';
 import type { FlowExceptionsTable, FlowLinksTable, FlowListingsTable, FlowProfilesTable } from './schema.ts';
 import { equalities, keysetPage, type Cursor, type Page, type Sort } from './paging.ts';

@@ -8,10 +8,12 @@ import { commonFilters, equalities, keysetPage, type Cursor, type Page, type Sor
 import type { InventoryLevelsTable } from './schema.ts';
 import { emptyResult, excluded, inTransaction, instant, json, latestPerExternalId, type UpsertResult } from './upsert.ts';
 import { writeEvents, type NewEvent } from './events.ts';
+import { inventoryLevelId } from '../core/model/inventory.ts';
 
 type Row = Selectable<InventoryLevelsTable>;
 
-export const inventoryExternalId = (sku: string, location: string): string => `${sku}@${location}`;
+/** A level's external id (`sku@location`, see inventoryLevelId in the model). */
+export const inventoryExternalId = inventoryLevelId;
 
 const UPDATE_COLUMNS = ['sku', 'location_id', 'fulfillment_channel', 'on_hand', 'reserved', 'available', 'updated_at', 'synced_at', 'raw'] as const;
 

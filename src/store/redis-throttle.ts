@@ -4,9 +4,9 @@
 // The arithmetic mirrors MemoryThrottle (src/core/sync/throttle.ts); see there for the semantics.
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { acquireWithReservation, assertRateSpec, systemClock, type Clock, type ReserveOutcome } from '../core/budget.ts';
 import { AppError } from '../core/errors.ts';
-import type { RateSpec } from '../core/ports.ts';
-import { acquireWithReservation, assertRateSpec, systemClock, type ClosableThrottle, type Clock, type ReserveOutcome } from '../core/sync/throttle.ts';
+import type { ClosableThrottle, RateSpec } from '../core/ports.ts';
 
 // Shared by the scripts: server time in ms, and the bucket hash (fields absent until known).
 const PRELUDE = `

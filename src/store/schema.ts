@@ -58,7 +58,6 @@ export interface ProductsTable extends Synced {
   status: string;
   product_type: string | null;
   brand: string | null;
-  variation_theme: string | null;
   options: Json<unknown[]>;
   identifiers: Json<Record<string, unknown>>;
   attributes: Json<Record<string, unknown>>;

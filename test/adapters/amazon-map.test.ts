@@ -9,7 +9,10 @@ import { mapReport, ProcessingReport } from '../../src/adapters/amazon/feeds.ts'
 import { addDecimals, toOrder } from '../../src/adapters/amazon/map.ts';
 import { parseNotification } from '../../src/adapters/amazon/notifications.ts';
 import { packageReferenceIdOf } from '../../src/adapters/amazon/orders.ts';
-import { compileProductTypeSchema, schemaIssues, toAmazonAttributes } from '../../src/adapters/amazon/product-types.ts';
+import { amazonAttributesOf, compileProductTypeSchema, schemaIssues, toAmazonAttributes, withListingField } from '../../src/adapters/amazon/product-types.ts';
+import { mapProduct } from '../../src/core/flows/rules.ts';
+import { ProfileRules } from '../../src/core/model/flow.ts';
+import type { Product } from '../../src/core/model/index.ts';
 import { OrderInput } from '../../src/core/model/index.ts';
 import { SPECS_DIR } from '../sim/amazon/models.ts';
 import { ptdSchema, validateAttributes } from '../sim/amazon/ptd.ts';
@@ -127,6 +130,41 @@ describe('product type validation', () => {
     expect(issues.map((i) => i.attribute).sort()).toEqual(['brand', 'item_name']);
     expect(issues.find((i) => i.attribute === 'brand')?.message).toContain('brand is required');
     expect(issues.find((i) => i.attribute === 'item_name')?.message).toContain('item_name at /item_name/0/value');
+  });
+});
+
+describe('a canonical listing in Amazon\'s names', () => {
+  const at = '2026-01-01T00:00:00.000Z';
+  const variant = (sku: string, size: string, ean: string) => ({ id: `v-${sku}`, sku, title: `Shirt ${size}`, position: 0, options: { size }, identifiers: { ean }, prices: [], weight: null, attributes: {} });
+  const product = {
+    id: 'prod_1', connection_id: 'conn_1', channel: 'magento', external_id: '7', created_at: at, updated_at: at, synced_at: at,
+    title: 'Shirt', description: 'Cotton', status: 'active', product_type: 'configurable', brand: 'Acme',
+    options: [{ name: 'size', values: ['S', 'M'] }], identifiers: { sku: 'CFG-1' }, attributes: {}, images: [{ url: 'https://img.example/1.jpg', position: 0, roles: [], alt: null }],
+    category_ids: [], prices: [], variants: [variant('CFG-1-S', 'S', '4000000000017'), variant('CFG-1-M', 'M', '4000000000024')],
+  } as unknown as Product;
+  const rules = ProfileRules.parse({ default_product_type: 'SHIRT', variations: { enabled: true, theme: { size: 'size' }, theme_name: 'SIZE' }, identifiers: { match: ['ean'] } });
+
+  test('the flows map a family to canonical fields; the adapter names them as Amazon does', () => {
+    const [parent, child] = mapProduct(product, rules, 'ATVPDKIKX0DER', new Map());
+    // The canonical listing speaks no marketplace's attribute names.
+    expect(child!.listing).toEqual({
+      sku: 'CFG-1-S', marketplace_id: 'ATVPDKIKX0DER', product_type: 'SHIRT', title: 'Shirt S', description: 'Cotton', image_url: 'https://img.example/1.jpg',
+      variation: { role: 'child', attributes: ['size'], theme: 'SIZE', parent_sku: 'CFG-1' }, identifier: { type: 'ean', value: '4000000000017' }, attributes: { size: 'S' },
+    });
+    expect(amazonAttributesOf(child!.listing)).toEqual({
+      item_name: 'Shirt S', product_description: 'Cotton', main_product_image_locator: 'https://img.example/1.jpg', size: 'S',
+      parentage_level: 'child', parent_sku: 'CFG-1', variation_theme: 'SIZE', externally_assigned_product_identifier: { type: 'ean', value: '4000000000017' },
+    });
+    expect(amazonAttributesOf(parent!.listing)).toMatchObject({ item_name: 'Shirt', parentage_level: 'parent', variation_theme: 'SIZE' });
+    expect(amazonAttributesOf(parent!.listing)).not.toHaveProperty('externally_assigned_product_identifier');
+    // Without the profile's name for it, the theme is named from the varying attributes.
+    const unnamed = mapProduct(product, ProfileRules.parse({ ...rules, variations: { enabled: true, theme: { size: 'size' } } }), 'ATVPDKIKX0DER', new Map());
+    expect(unnamed[1]!.listing.variation).toEqual({ role: 'child', attributes: ['size'], theme: null, parent_sku: 'CFG-1' });
+    expect(amazonAttributesOf(unnamed[1]!.listing).variation_theme).toBe('size');
+    // A profile attribute of the same name wins over the content field.
+    expect(amazonAttributesOf({ ...child!.listing, attributes: { item_name: 'Own title' } }).item_name).toBe('Own title');
+    // Amazon's issue about item_name names the canonical field it came from.
+    expect(withListingField({ sku: 'S', code: 'x', message: 'm', severity: 'error', attribute: 'item_name' }).field).toBe('title');
   });
 });
 

@@ -4,6 +4,7 @@ import { AdapterRegistry } from '../../src/adapters/registry.ts';
 import { createLogger } from '../../src/log.ts';
 import { Registry } from 'prom-client';
 import { SyncEngine, type EngineOptions } from '../../src/core/sync/engine.ts';
+import { attachFlows } from '../../src/core/flows/runner.ts';
 import { MemoryThrottle } from '../../src/core/sync/throttle.ts';
 import type { AdapterFactory, Throttle } from '../../src/core/ports.ts';
 import { createApiKey, createTenant } from '../../src/store/tenancy.ts';
@@ -52,6 +53,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     staleAfterMs: 1_500,
     ...options.engine,
   });
+  attachFlows(engine, log);
   const app = createApp({ db: tdb.db, box: testBox, registry, log, allowPrivateUpstreams: true, engine });
   const ta = await createTenant(tdb.db, 'tenant-a');
   const tb = await createTenant(tdb.db, 'tenant-b');

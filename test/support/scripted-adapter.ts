@@ -23,6 +23,7 @@ import type {
   SetStockInput,
   UpdatePriceInput,
   BulkResult,
+  ListingField,
   ListingInput,
   ItemIssue,
   UpdateProductInput,
@@ -226,7 +227,6 @@ function toProduct(record: RawRecord): ProductInput {
     status: p.status === 'enabled' ? 'active' : 'inactive',
     product_type: null,
     brand: p.brand ?? null,
-    variation_theme: null,
     options: [],
     identifiers,
     attributes: p.attributes,
@@ -527,17 +527,17 @@ function createAdapter(ctx: AdapterContext<ScriptedHttpSettings, ScriptedHttpCre
       if (inputs.length === 1) {
         const l = inputs[0]!;
         try {
-          await client.call({ op: 'listings.put', method: 'PUT', path: `/listings/${seg(l.sku)}`, body: { product_type: l.product_type, attributes: l.attributes, marketplace_id: l.marketplace_id ?? null }, idempotencyKey: w.idempotencyKey });
+          await client.call({ op: 'listings.put', method: 'PUT', path: `/listings/${seg(l.sku)}`, body: { product_type: l.product_type, attributes: scriptedAttributesOf(l), marketplace_id: l.marketplace_id ?? null }, idempotencyKey: w.idempotencyKey });
           return { accepted: [l.sku], issues: [] };
         } catch (err) {
           if (!(err instanceof AppError) || err.kind !== 'validation') throw err;
           const details = err.errors ?? [];
-          return { accepted: [], issues: (details.length ? details : [{ path: '', message: err.message }]).map((d) => ({ sku: l.sku, code: 'validation_failed', message: d.message, severity: 'error' as const, attribute: d.path.replace(/^attributes\./, '') || null })) };
+          return { accepted: [], issues: (details.length ? details : [{ path: '', message: err.message }]).map((d) => withField({ sku: l.sku, code: 'validation_failed', message: d.message, severity: 'error' as const, attribute: d.path.replace(/^attributes\./, '') || null })) };
         }
       }
-      const body = { items: inputs.map((l) => ({ sku: l.sku, product_type: l.product_type, attributes: l.attributes, marketplace_id: l.marketplace_id ?? null })) };
+      const body = { items: inputs.map((l) => ({ sku: l.sku, product_type: l.product_type, attributes: scriptedAttributesOf(l), marketplace_id: l.marketplace_id ?? null })) };
       const out = parsed(BulkAnswer, 'listings.bulk', await client.call({ op: 'listings.bulk', method: 'POST', path: '/listings/bulk', body, idempotencyKey: w.idempotencyKey }));
-      return { accepted: out.accepted, issues: out.issues.map((i) => ({ sku: i.sku, code: i.code, message: i.message, severity: 'error' as const, attribute: i.attribute ?? null })), external_id: out.feed_id ?? null };
+      return { accepted: out.accepted, issues: out.issues.map((i) => withField({ sku: i.sku, code: i.code, message: i.message, severity: 'error' as const, attribute: i.attribute ?? null })), external_id: out.feed_id ?? null };
     },
   };
 
@@ -587,12 +587,50 @@ function createAdapter(ctx: AdapterContext<ScriptedHttpSettings, ScriptedHttpCre
             }
           },
           async validateListing(input: ListingInput): Promise<ItemIssue[]> {
-            const t = input.attributes.item_name;
-            return typeof t === 'string' && t.trim() ? [] : [{ sku: input.sku, code: 'MISSING_TITLE', message: 'item_name is required', severity: 'error', attribute: 'item_name' }];
+            const t = scriptedAttributesOf(input).item_name;
+            return typeof t === 'string' && t.trim() ? [] : [{ sku: input.sku, code: 'MISSING_TITLE', message: 'item_name is required', severity: 'error', attribute: 'item_name', field: 'title' }];
           },
         }
       : {}),
   };
+}
+
+/**
+ * A canonical listing in the scripted platform's attribute names (it speaks a marketplace's listing
+ * vocabulary: item_name, parentage_level, externally_assigned_product_identifier...). Content first,
+ * so a profile attribute of the same name wins; variation and identifier last.
+ */
+function scriptedAttributesOf(l: ListingInput): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (l.title !== undefined) out.item_name = l.title;
+  if (l.description) out.product_description = l.description;
+  if (l.image_url) out.main_product_image_locator = l.image_url;
+  Object.assign(out, l.attributes);
+  if (l.variation) {
+    out.parentage_level = l.variation.role;
+    if (l.variation.role === 'child' && l.variation.parent_sku) out.parent_sku = l.variation.parent_sku;
+    // The theme names the varying attributes joined by '/' (SIZE/COLOR), unless the profile named it.
+    out.variation_theme = l.variation.theme ?? l.variation.attributes.join('/');
+  }
+  if (l.identifier) out.externally_assigned_product_identifier = { type: l.identifier.type, value: l.identifier.value };
+  else if (l.identifier_exempt) out.supplier_declared_has_product_identifier_exemption = true;
+  return out;
+}
+
+const FIELD_OF: Record<string, ListingField> = {
+  item_name: 'title',
+  product_description: 'description',
+  main_product_image_locator: 'image_url',
+  externally_assigned_product_identifier: 'identifier',
+  supplier_declared_has_product_identifier_exemption: 'identifier',
+  parentage_level: 'variation',
+  parent_sku: 'variation',
+  variation_theme: 'variation.theme',
+};
+
+function withField(issue: ItemIssue): ItemIssue {
+  const field = issue.attribute ? FIELD_OF[issue.attribute] : undefined;
+  return field ? { ...issue, field } : issue;
 }
 
 /** The scripted channel over HTTP, against test/sim/scripted. */

@@ -65,7 +65,6 @@ export function productInput(i: number, variants = 1): ProductInput {
     status: 'active',
     product_type: 'SHIRT',
     brand: 'Acme',
-    variation_theme: variants > 1 ? 'SIZE' : null,
     options: variants > 1 ? [{ name: 'size', values: Array.from({ length: variants }, (_, v) => `S${v}`) }] : [],
     identifiers: { sku: variants > 1 ? `PARENT-${i}` : `SKU-${i}` },
     attributes: { material: 'cotton' },

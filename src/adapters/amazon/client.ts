@@ -1,11 +1,13 @@
 // The SP-API HTTP client: regional hosts, the LWA access token in `x-amz-access-token` (no SigV4), every
-// operation through the shared throttle at its documented rate (adapted from x-amzn-RateLimit-Limit),
-// 429 QuotaExceeded turned into a throttled AppError after spending the bucket, every call reported and
-// logged with its x-amzn-RequestId, and each failure mapped to an AppError kind.
+// operation at its documented rate (adapted from x-amzn-RateLimit-Limit), 429 QuotaExceeded turned into a
+// throttled AppError after spending the bucket, SP-API's error bodies read. Calls go through the shared
+// adapter transport (call budget, timeout, reporting and logging with x-amzn-RequestId, redirects,
+// status to error kind: src/adapters/kit/transport.ts).
 import { createHash } from 'node:crypto';
 import { AppError, type FieldError } from '../../core/errors.ts';
 import { assertUpstreamUrl } from '../../core/net.ts';
 import type { AdapterContext, RateSpec } from '../../core/ports.ts';
+import { answerText, statusError, UpstreamTransport } from '../kit/transport.ts';
 import { LwaTokens, NOTIFICATIONS_SCOPE } from './lwa.ts';
 import { REGION_HOSTS } from './marketplaces.ts';
 import { OPERATION_RATES, SIDE_CALL_RATE, type SideCall, type SpOperation } from './rates.ts';
@@ -51,6 +53,7 @@ export class SpApiClient {
   readonly tokens: LwaTokens;
   readonly #account: string;
   readonly #learned = new Map<string, number>();
+  readonly #transport: UpstreamTransport;
 
   constructor(ctx: AmazonContext) {
     this.ctx = ctx;
@@ -59,6 +62,7 @@ export class SpApiClient {
     this.lwaUrl = ctx.settings.lwa_endpoint ?? hosts.lwa;
     // Amazon's usage plans are per selling partner and application: the bucket key hashes both.
     this.#account = createHash('sha256').update([this.base, ctx.settings.seller_id, ctx.credentials.client_id].join('\n')).digest('hex').slice(0, 16);
+    this.#transport = new UpstreamTransport({ channel: CHANNEL, ctx, timeoutMs: ctx.settings.timeout_ms, throttleKey: (op) => this.throttleKey(op), requestIdHeader: 'x-amzn-requestid', logAs: 'amazon call' });
     this.tokens = new LwaTokens({
       endpoint: this.lwaUrl,
       credentials: ctx.credentials,
@@ -136,37 +140,15 @@ export class SpApiClient {
     return bytes;
   }
 
-  async #send(op: string, spec: RateSpec, url: URL, init: { method: string; headers: Record<string, string>; body?: string | Uint8Array }, binary = false): Promise<{ res: Response; text: string; bytes: Uint8Array }> {
-    const key = this.throttleKey(op);
-    if (this.ctx.throttle) await this.ctx.throttle.acquire(key, spec);
-    const timeout = this.ctx.settings.timeout_ms;
-    const started = performance.now();
-    let res: Response;
-    let bytes: Uint8Array;
-    try {
-      res = await fetch(url, { method: init.method, headers: init.headers, body: init.body as BodyInit | undefined, signal: AbortSignal.timeout(timeout) });
-      bytes = new Uint8Array(await res.arrayBuffer());
-    } catch (err) {
-      const durationMs = performance.now() - started;
-      this.ctx.onUpstreamCall?.({ operation: op, status: null, durationMs, requestId: null });
-      this.ctx.log?.warn({ operation: op, duration_ms: Math.round(durationMs) }, 'amazon call got no answer');
-      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      const why = timedOut ? `timed out after ${timeout} ms` : `failed: ${err instanceof Error ? String((err as { cause?: unknown }).cause ?? err.message) : 'network error'}`;
-      throw new AppError('upstream_unavailable', `${CHANNEL} ${op} ${why}`, { cause: err });
-    }
-    const durationMs = performance.now() - started;
-    const requestId = res.headers.get('x-amzn-requestid');
-    this.ctx.onUpstreamCall?.({ operation: op, status: res.status, durationMs, requestId });
-    const level = res.status >= 500 || res.status === 429 ? 'warn' : 'debug';
-    this.ctx.log?.[level]({ operation: op, status: res.status, upstream_request_id: requestId, duration_ms: Math.round(durationMs) }, 'amazon call');
-    if (res.status === 429 && op in OPERATION_RATES) {
+  async #send(op: string, spec: RateSpec, url: URL, init: { method: string; headers: Record<string, string>; body?: string | Uint8Array }, binary = false): Promise<{ res: { status: number; headers: Headers }; text: string; bytes: Uint8Array }> {
+    const a = await this.#transport.send({ op, rate: spec, url, method: init.method, headers: init.headers, body: init.body });
+    if (a.status === 429 && op in OPERATION_RATES) {
       // QuotaExceeded: our bucket let a call through that Amazon's did not. Empty ours for the time a
       // token takes to come back, and let the caller retry then.
       const wait = Math.ceil(1000 / this.rateOf(op as SpOperation));
-      await this.ctx.throttle?.penalize(key, wait);
-      throw new AppError('throttled', `${CHANNEL} ${op} was rate limited (QuotaExceeded, request ${requestId ?? 'unknown'}); retry after ${wait} ms`, { retryAfterMs: wait });
+      throw await this.#transport.throttled(op, wait, `${CHANNEL} ${op} was rate limited (QuotaExceeded, request ${a.requestId ?? 'unknown'}); retry after ${wait} ms`);
     }
-    return { res, text: binary ? '' : new TextDecoder().decode(bytes), bytes };
+    return { res: a, text: binary ? '' : answerText(a), bytes: a.bytes };
   }
 
   async #learn(op: SpOperation, header: string | null): Promise<void> {
@@ -182,11 +164,6 @@ export class SpApiClient {
     const said = errors.map((e) => `${e.code}: ${e.message}`).join('; ').slice(0, 500);
     const message = `${CHANNEL} ${op} answered ${status}${said ? ` (${said})` : ''}`;
     const fields: FieldError[] = errors.map((e) => ({ path: e.code || op, message: e.message }));
-    if (status === 401 || status === 403) return new AppError('auth_failed', `${message}: the seller authorization or the application's access to this operation was refused`, { retriable: false });
-    if (status === 400 || status === 422) return new AppError('validation', message, { errors: fields, retriable: false });
-    if (status === 404) return new AppError('not_found', message);
-    if (status === 409) return new AppError('conflict', message);
-    if (status >= 500) return new AppError('upstream_unavailable', message);
-    return new AppError('upstream_rejected', message, { retriable: false });
+    return statusError(status, message, { errors: fields, authHint: "the seller authorization or the application's access to this operation was refused" });
   }
 }

@@ -26,7 +26,7 @@ import { checkStockLocation, Listings, pricePatch, stockPatch, submissionIssues 
 import { toLevel, toOrder, toProduct } from './map.ts';
 import { parseNotification } from './notifications.ts';
 import { Orders, ORDERS_LAG_MS } from './orders.ts';
-import { ProductTypes } from './product-types.ts';
+import { ProductTypes, withListingField } from './product-types.ts';
 import { AmazonCredentials, AmazonSettings } from './settings.ts';
 
 export { AmazonCredentials, AmazonSettings } from './settings.ts';
@@ -142,12 +142,12 @@ export function createAmazonAdapter(ctx: AdapterContext<AmazonSettings, AmazonCr
           w.idempotencyKey,
           primary,
         );
-        return { ...r, issues: [...issues, ...r.issues] };
+        return { ...r, issues: [...issues, ...r.issues.map(withListingField)] };
       }
       const result: BulkResult = { accepted: [], issues, external_id: null };
       for (const input of valid) {
         const s = await listings.put(input);
-        const found = submissionIssues(input.sku, s);
+        const found = submissionIssues(input.sku, s).map(withListingField);
         result.issues.push(...found);
         if (s.status !== 'INVALID') result.accepted.push(input.sku);
       }

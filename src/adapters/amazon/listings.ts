@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { AppError, isAppError } from '../../core/errors.ts';
 import type { ItemIssue, ListingInput, PullPage, PullRequest, RawRecord, SetStockInput, UpdatePriceInput, UpdateProductInput, WriteResult } from '../../core/ports.ts';
+import { inventoryLevelId } from '../../core/ports.ts';
 import type { SpApiClient } from './client.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { listingUpdatedAt, MFN_LOCATION, SpListing, type StockRecord } from './map.ts';
@@ -125,7 +126,7 @@ export class Listings {
         const mfn = l.fulfillmentAvailability?.find((f) => f.fulfillmentChannelCode === MFN_LOCATION);
         if (!mfn || mfn.quantity === null || mfn.quantity === undefined) continue;
         const payload: StockRecord = { source: 'listing', sku: l.sku, quantity: mfn.quantity, updated_at: listingUpdatedAt(l) };
-        records.push({ external_id: `${l.sku}@${MFN_LOCATION}`, updated_at: payload.updated_at, payload });
+        records.push({ external_id: inventoryLevelId(l.sku, MFN_LOCATION), updated_at: payload.updated_at, payload });
       }
       const token = res.pagination?.nextToken ?? null;
       return { records, next: encodeCursor(token ? { ...c, token } : { ...c, phase: 'fba', token: null }) };
@@ -152,7 +153,7 @@ export class Listings {
       if (typeof sku !== 'string' || !sku) continue;
       const payload = { source: 'fba', summary, location, observed_at: c.observed_at };
       const updated = (summary as { lastUpdatedTime?: unknown }).lastUpdatedTime;
-      records.push({ external_id: `${sku}@${location}`, updated_at: typeof updated === 'string' && updated ? updated : c.observed_at, payload });
+      records.push({ external_id: inventoryLevelId(sku, location), updated_at: typeof updated === 'string' && updated ? updated : c.observed_at, payload });
     }
     const token = res.pagination?.nextToken ?? null;
     return { records, next: token ? encodeCursor({ ...c, token }) : null };

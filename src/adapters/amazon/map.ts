@@ -257,7 +257,6 @@ export function toProduct(record: RawRecord): ProductInput {
     status: s?.status?.includes('BUYABLE') ? 'active' : 'inactive',
     product_type: s?.productType ?? l.productTypes?.[0]?.productType ?? null,
     brand: typeof brand === 'string' ? brand.slice(0, 255) : null,
-    variation_theme: null,
     options: [],
     identifiers,
     attributes,

@@ -4,7 +4,7 @@ import { Ajv2019, type ErrorObject, type ValidateFunction } from 'ajv/dist/2019.
 import * as ajvFormats from 'ajv-formats';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
-import type { ItemIssue, ListingInput } from '../../core/ports.ts';
+import type { ItemIssue, ListingField, ListingInput } from '../../core/ports.ts';
 import type { SpApiClient } from './client.ts';
 import { MARKETPLACES } from './marketplaces.ts';
 
@@ -35,6 +35,49 @@ function coerce(v: unknown, type: unknown): unknown {
   if (type === 'boolean' && (v === 'true' || v === 'false')) return v === 'true';
   if (type === 'string' && (typeof v === 'number' || typeof v === 'boolean')) return String(v);
   return v;
+}
+
+/**
+ * A canonical listing's fields in Amazon's attribute names, as plain values (toAmazonAttributes then
+ * gives them Amazon's shape): title, description and main image first, so an attribute the profile maps
+ * to the same name wins; the variation family and the identifier last, as Amazon's own structure.
+ * @example amazonAttributesOf({ sku: 'S', product_type: 'SHIRT', title: 'Tee', identifier: { type: 'ean', value: '400' }, attributes: { color: 'Red' } })
+ * // { item_name: 'Tee', color: 'Red', externally_assigned_product_identifier: { type: 'ean', value: '400' } }
+ */
+export function amazonAttributesOf(l: ListingInput): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (l.title !== undefined) out.item_name = l.title;
+  if (l.description) out.product_description = l.description;
+  if (l.image_url) out.main_product_image_locator = l.image_url;
+  Object.assign(out, l.attributes);
+  if (l.variation) {
+    out.parentage_level = l.variation.role;
+    if (l.variation.role === 'child' && l.variation.parent_sku) out.parent_sku = l.variation.parent_sku;
+    // The theme names the varying attributes joined by '/' (SIZE/COLOR), unless the profile named it.
+    out.variation_theme = l.variation.theme ?? l.variation.attributes.join('/');
+  }
+  if (l.identifier) out.externally_assigned_product_identifier = { type: l.identifier.type, value: l.identifier.value };
+  else if (l.identifier_exempt) out.supplier_declared_has_product_identifier_exemption = true;
+  return out;
+}
+
+/** Which canonical listing field each attribute amazonAttributesOf fills comes from. */
+const FIELD_OF: Record<string, ListingField> = {
+  item_name: 'title',
+  product_description: 'description',
+  main_product_image_locator: 'image_url',
+  externally_assigned_product_identifier: 'identifier',
+  supplier_declared_has_product_identifier_exemption: 'identifier',
+  parentage_level: 'variation',
+  variation_theme: 'variation.theme',
+  parent_sku: 'variation',
+  child_parent_sku_relationship: 'variation',
+};
+
+/** An issue about one of those attributes names the canonical field too, so the flows find the profile rule. */
+export function withListingField(issue: ItemIssue): ItemIssue {
+  const field = issue.attribute ? FIELD_OF[issue.attribute] : undefined;
+  return field && !issue.field ? { ...issue, field } : issue;
 }
 
 /**
@@ -157,13 +200,13 @@ export class ProductTypes {
     return (await this.prepare(input, defaultMarketplace)).issues;
   }
 
-  /** The listing with its attributes in Amazon's shape (toAmazonAttributes), and its problems against the product type. */
+  /** The listing with its fields and attributes in Amazon's names and shape, and its problems against the product type. */
   async prepare(input: ListingInput, defaultMarketplace: string): Promise<{ listing: ListingInput; issues: ItemIssue[] }> {
     const mp = input.marketplace_id ?? defaultMarketplace;
     try {
       const { validate, properties } = await this.validator(input.product_type, mp, input.offer_only ? 'LISTING_OFFER_ONLY' : 'LISTING');
-      const listing = { ...input, attributes: toAmazonAttributes(input.attributes, properties, mp, MARKETPLACES[mp]?.language ?? null) };
-      return { listing, issues: validate(listing.attributes) ? [] : schemaIssues(input.sku, validate.errors) };
+      const listing: ListingInput = { sku: input.sku, marketplace_id: input.marketplace_id, product_type: input.product_type, attributes: toAmazonAttributes(amazonAttributesOf(input), properties, mp, MARKETPLACES[mp]?.language ?? null), ...(input.offer_only !== undefined ? { offer_only: input.offer_only } : {}) };
+      return { listing, issues: validate(listing.attributes) ? [] : schemaIssues(input.sku, validate.errors).map(withListingField) };
     } catch (err) {
       if (err instanceof AppError && err.kind === 'not_found') {
         return { listing: input, issues: [{ sku: input.sku, code: 'PRODUCT_TYPE', message: `amazon has no product type ${input.product_type}`, severity: 'error', attribute: null }] };

@@ -1,12 +1,16 @@
-// The Magento REST client: URLs per store view, the three kinds of credentials, the shared call budget,
-// and Magento's error envelope mapped to AppError kinds. Every request goes through `request()`.
+// The Magento REST client: URLs per store view, the three kinds of credentials, and Magento's error
+// envelope mapped to AppError kinds. Every request goes through `request()`, and every call through the
+// shared adapter transport (call budget, timeout, call reporting, redirects: src/adapters/kit/transport.ts).
 import { createHash } from 'node:crypto';
 import { AppError } from '../../core/errors.ts';
 import type { AdapterContext, RateSpec } from '../../core/ports.ts';
+import { answerText, retryAfterMs, statusError, UpstreamTransport } from '../kit/transport.ts';
 import { oauthHeader, rfc3986 } from './oauth.ts';
 import type { MagentoCredentials, MagentoSettings } from './schemas.ts';
 
 export const CHANNEL = 'magento';
+
+export { retryAfterMs };
 
 /** Admin tokens live 4 hours by default (oauth/access_token_lifetime/admin); renew a little before. */
 const ADMIN_TOKEN_REFRESH_MS = 3.75 * 3600_000;
@@ -84,15 +88,6 @@ function readEnvelope(text: string): Envelope | null {
   return null;
 }
 
-/** Seconds or an HTTP date; null when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | null {
-  if (!header) return null;
-  const secs = Number(header);
-  if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? null : Math.max(0, at - now);
-}
-
 /** `/V1/products/SKU-1` → `/V1/products/{x}`: numbers and identifiers after a resource name. */
 function template(path: string): string {
   return path.replace(/\/(?:products|orders|order|shipment|customers|categories|stockItems|attributes|configurable-products|get-product-salable-quantity)\/([^/]+)/g, (m, seg: string) =>
@@ -106,8 +101,7 @@ export class MagentoClient {
   readonly #account: string;
   #adminToken: { value: string; refreshAt: number } | null = null;
   #adminTokenPending: Promise<string> | null = null;
-  /** Calls made, for benchmarks and tests. */
-  calls = 0;
+  readonly #transport: UpstreamTransport;
 
   constructor(ctx: AdapterContext<MagentoSettings, MagentoCredentials>) {
     this.#ctx = ctx;
@@ -116,6 +110,12 @@ export class MagentoClient {
     const who = c.type === 'oauth1' ? c.consumer_key + c.access_token : c.type === 'bearer' ? c.token : c.username;
     // The bucket is the store's (base URL + account); its name carries a hash, never a secret.
     this.#account = createHash('sha256').update(`${this.#base}\n${c.type}\n${who}`).digest('hex').slice(0, 16);
+    this.#transport = new UpstreamTransport({ channel: CHANNEL, ctx, timeoutMs: ctx.settings.timeout_ms, throttleKey: (op) => this.throttleKey(op), requestIdHeader: 'x-request-id' });
+  }
+
+  /** Calls made, for benchmarks and tests. */
+  get calls(): number {
+    return this.#transport.calls;
   }
 
   get baseUrl(): string {
@@ -168,49 +168,28 @@ export class MagentoClient {
     return r.op ?? `${r.method} ${template(r.path)}`;
   }
 
-  async #exchange(r: MagentoRequest, url: URL, headers: Record<string, string>): Promise<{ status: number; text: string; res: Response }> {
-    const op = this.#op(r);
-    await this.#ctx.throttle?.acquire(this.throttleKey(op), this.#spec);
-    const timeout = this.#ctx.settings.timeout_ms;
-    const started = performance.now();
-    this.calls++;
-    try {
-      const res = await fetch(url, { method: r.method, headers, body: r.body === undefined ? undefined : JSON.stringify(r.body), signal: AbortSignal.timeout(timeout) });
-      const text = await res.text();
-      this.#ctx.onUpstreamCall?.({ operation: op, status: res.status, durationMs: performance.now() - started, requestId: res.headers.get('x-request-id') });
-      return { status: res.status, text, res };
-    } catch (err) {
-      this.#ctx.onUpstreamCall?.({ operation: op, status: null, durationMs: performance.now() - started });
-      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      const why = timedOut ? `timed out after ${timeout} ms` : `failed: ${err instanceof Error ? String((err as { cause?: unknown }).cause ?? err.message) : 'network error'}`;
-      throw new AppError('upstream_unavailable', `${CHANNEL} ${op} ${why}`, { cause: err });
-    }
+  async #exchange(r: MagentoRequest, url: URL, headers: Record<string, string>): Promise<{ status: number; text: string; res: { headers: Headers } }> {
+    const a = await this.#transport.send({ op: this.#op(r), rate: this.#spec, url, method: r.method, headers, body: r.body === undefined ? undefined : JSON.stringify(r.body) });
+    return { status: a.status, text: answerText(a), res: a };
   }
 
-  async #error(r: MagentoRequest, status: number, text: string, res: Response): Promise<AppError> {
+  async #error(r: MagentoRequest, status: number, text: string, res: { headers: Headers }): Promise<AppError> {
     const op = this.#op(r);
     const env = readEnvelope(text);
     const detail = env ? fillPlaceholders(env.message, env.parameters) : '';
     const message = `${CHANNEL} ${op} answered ${status}${detail ? `: ${detail.slice(0, 500)}` : ''}`;
     if (status === 429) {
       const wait = retryAfterMs(res.headers.get('retry-after')) ?? Math.ceil(1000 / this.#spec.ratePerSec);
-      await this.#ctx.throttle?.penalize(this.throttleKey(op), wait);
-      return new AppError('throttled', `${message} (retry after ${wait} ms)`, { retryAfterMs: wait });
+      return this.#transport.throttled(op, wait, `${message} (retry after ${wait} ms)`);
     }
-    if (status === 401 || /consumer isn't authorized/i.test(detail)) return new AppError('auth_failed', message, { retriable: false });
-    if (status === 403) return new AppError('auth_failed', message, { retriable: false });
-    if (status === 404) return new AppError('not_found', message);
-    if (status >= 500) return new AppError('upstream_unavailable', message);
-    if (status === 400 || status === 422) {
-      const errors = env?.errors?.length
-        ? env.errors.map((e) => ({ path: '(upstream)', message: fillPlaceholders(e.message, e.parameters) }))
-        : detail
-          ? [{ path: '(upstream)', message: detail }]
-          : undefined;
-      return new AppError('validation', message, { errors, retriable: false });
-    }
-    if (status === 409) return new AppError('conflict', message);
-    return new AppError('upstream_rejected', message);
+    // Magento answers some refused OAuth consumers with 400 and this message.
+    if (/consumer isn't authorized/i.test(detail)) return new AppError('auth_failed', message, { retriable: false });
+    const errors = env?.errors?.length
+      ? env.errors.map((e) => ({ path: '(upstream)', message: fillPlaceholders(e.message, e.parameters) }))
+      : detail
+        ? [{ path: '(upstream)', message: detail }]
+        : undefined;
+    return statusError(status, message, { errors });
   }
 
   /** The cached admin token, fetched with the username and password when missing or old. */

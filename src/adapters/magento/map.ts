@@ -352,7 +352,6 @@ export function toProduct(record: RawRecord): ProductInput {
     status: productStatus(p.status),
     product_type: cut(p.type_id, 128),
     brand: cut(text(a.get('brand')) ?? text(a.get('manufacturer')), 255),
-    variation_theme: options.length ? options.map((o) => o.name).join('-').slice(0, 255) : null,
     options: options.map((o) => ({ name: o.name.slice(0, 255), values: [...o.values.values()].map((v) => v.slice(0, 255)) })),
     identifiers: identifiersOf(p),
     attributes: attributesOf(p),

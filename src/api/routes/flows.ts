@@ -1,8 +1,9 @@
 // /v1/profiles, /v1/links, /v1/exceptions and /v1/listings: configuring the cross-channel flows and
 // seeing what they could not do by themselves.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { Link, LinkInput, LinkPatch, Profile, ProfileInput, ProfilePatch, FlowException, FlowType, EXCEPTION_KINDS } from '../../core/flows/model.ts';
+import { Link, LinkInput, LinkPatch, Profile, ProfileInput, ProfilePatch, FlowException, FlowType, EXCEPTION_KINDS } from '../../core/model/flow.ts';
 import { changeLink, createLink, deleteLink, deleteProfile, profileChanged } from '../../core/flows/service.ts';
+import { triggerFlow } from '../../core/flows/queue.ts';
 import { getLink, getProfile, insertProfile, listExceptions, listingsFor, listLinks, listProfiles, resolveException, toException, toLink, toProfile, updateProfile } from '../../store/flows.ts';
 import type { AppEnv } from '../context.ts';
 import type { ApiDeps } from '../deps.ts';
@@ -28,7 +29,7 @@ const Listing = z
   .openapi('Listing');
 
 export function flowRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
-  const { db, engine, registry } = deps;
+  const { db, registry } = deps;
 
   // ---- Profiles ----
   app.openapi(
@@ -56,7 +57,7 @@ export function flowRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
     async (c) => {
       const id = checkId('profile', c.req.valid('param').id, 'Profile');
       const row = await updateProfile(db, c.get('tenantId'), id, c.req.valid('json'));
-      await profileChanged(db, engine, c.get('tenantId'), id);
+      await profileChanged(db, c.get('tenantId'), id);
       return c.json(toProfile(row), 200);
     },
   );
@@ -95,7 +96,7 @@ export function flowRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
       request: { query: NoQuery, body: jsonBody(LinkInput) },
       responses: { 201: one(Link, 'The new link'), ...problems, ...bodyProblems },
     }),
-    async (c) => c.json(toLink(await createLink(db, registry, engine, c.get('tenantId'), c.req.valid('json'))), 201),
+    async (c) => c.json(toLink(await createLink(db, registry, c.get('tenantId'), c.req.valid('json'))), 201),
   );
   app.openapi(
     createRoute({ method: 'get', path: '/v1/links/{id}', tags: ['Flows'], summary: 'One link, with its last run', request: { params: linkId, query: NoQuery }, responses: { 200: one(Link, 'The link'), ...problems } }),
@@ -103,7 +104,7 @@ export function flowRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
   );
   app.openapi(
     createRoute({ method: 'patch', path: '/v1/links/{id}', tags: ['Flows'], summary: 'Change a link: targets, profile, options, interval, or pause and resume it', request: { params: linkId, query: NoQuery, body: jsonBody(LinkPatch) }, responses: { 200: one(Link, 'The link'), ...problems, ...bodyProblems } }),
-    async (c) => c.json(toLink(await changeLink(db, registry, engine, c.get('tenantId'), checkId('link', c.req.valid('param').id, 'Link'), c.req.valid('json'))), 200),
+    async (c) => c.json(toLink(await changeLink(db, registry, c.get('tenantId'), checkId('link', c.req.valid('param').id, 'Link'), c.req.valid('json'))), 200),
   );
   app.openapi(
     createRoute({ method: 'delete', path: '/v1/links/{id}', tags: ['Flows'], summary: 'Delete a link and its flow state', request: { params: linkId }, responses: { 204: { description: 'Deleted' }, ...problems } }),
@@ -116,7 +117,7 @@ export function flowRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
     createRoute({ method: 'post', path: '/v1/links/{id}/run', tags: ['Flows'], summary: 'Run a link now', request: { params: linkId }, responses: { 202: one(z.object({ queued: z.boolean() }), 'Queued'), ...problems, 409: bodyProblems[409] } }),
     async (c) => {
       const link = await getLink(db, c.get('tenantId'), checkId('link', c.req.valid('param').id, 'Link'));
-      await engine.flows.trigger(db, link, 0);
+      await triggerFlow(db, link, 0);
       return c.json({ queued: true }, 202);
     },
   );
@@ -153,7 +154,7 @@ export function flowRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDeps): void {
       const row = await resolveException(db, c.get('tenantId'), id, body.resolution ?? 'resolved by the merchant');
       if (row.link_id) {
         const link = await getLink(db, c.get('tenantId'), row.link_id);
-        if (link.status === 'enabled') await engine.flows.trigger(db, link, 0);
+        if (link.status === 'enabled') await triggerFlow(db, link, 0);
       }
       return c.json(toException(row), 200);
     },

@@ -5,7 +5,7 @@
 // always gets the exception.
 import { sql } from 'kysely';
 import { raiseException } from '../../store/flows.ts';
-import type { FlowContext, FlowRunResult } from './runner.ts';
+import type { FlowContext, FlowRunResult } from './host.ts';
 import { hasWrite, submit } from './shared.ts';
 
 interface Pair {
@@ -71,6 +71,6 @@ export async function cancellations(ctx: FlowContext): Promise<FlowRunResult> {
 
 /** Whether a connection's channel can cancel an order (the capability the order.cancel operation needs). */
 async function cancelable(ctx: FlowContext, connectionId: string): Promise<boolean> {
-  const live = await ctx.engine.adapters.get(ctx.link.tenant_id, connectionId);
+  const live = await ctx.host.adapters.get(ctx.link.tenant_id, connectionId);
   return live.factory.manifest.capabilities.includes('orders.cancel') && (await hasWrite(ctx, connectionId, 'cancelOrder'));
 }

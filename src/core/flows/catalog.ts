@@ -8,7 +8,7 @@ import { raiseException } from '../../store/flows.ts';
 import { toProduct, variantsForProducts } from '../../store/catalog.ts';
 import type { ItemIssue, ListingInput } from '../ports.ts';
 import { explainIssue, mapProduct } from './rules.ts';
-import type { FlowContext, FlowRunResult } from './runner.ts';
+import type { FlowContext, FlowRunResult } from './host.ts';
 import { chunks, submit, unfinished } from './shared.ts';
 
 const hashOf = (l: ListingInput): string => createHash('sha256').update(JSON.stringify(l)).digest('hex').slice(0, 24);
@@ -27,7 +27,7 @@ export async function catalogPublish(ctx: FlowContext): Promise<FlowRunResult> {
   let submitted = 0;
   let invalid = 0;
   for (const t of ctx.targets) {
-    const live = await ctx.engine.adapters.get(link.tenant_id, t.connection_id);
+    const live = await ctx.host.adapters.get(link.tenant_id, t.connection_id);
     for (const mp of t.marketplace_ids.length ? t.marketplace_ids : ['']) {
       const prev = await db.selectFrom('flow_listings').selectAll().where('link_id', '=', link.id).where('target_connection_id', '=', t.connection_id).where('marketplace_id', '=', mp).execute();
       const bySku = new Map(prev.map((p) => [p.sku, p]));

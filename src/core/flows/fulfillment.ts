@@ -4,7 +4,7 @@
 // its operation (validation errors are not retried) and lands in the exception list.
 import { sql } from 'kysely';
 import { raiseException } from '../../store/flows.ts';
-import type { FlowContext, FlowRunResult } from './runner.ts';
+import type { FlowContext, FlowRunResult } from './host.ts';
 import { submit } from './shared.ts';
 
 interface Pending {

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { ulid } from '../ids.ts';
 import type { Money } from '../model/index.ts';
 import { targetPrice, targetQuantity } from './rules.ts';
-import type { FlowContext, FlowRunResult } from './runner.ts';
+import type { FlowContext, FlowRunResult } from './host.ts';
 import { chunks, hasWrite, knownSkus, raiseOversell, submit, unfinished } from './shared.ts';
 
 interface Change {

@@ -8,8 +8,9 @@ import { sql } from 'kysely';
 import { raiseException, settleException } from '../../store/flows.ts';
 import { linesForOrders, toOrder } from '../../store/orders.ts';
 import type { Order, OrderInput } from '../model/index.ts';
-import type { FlowContext, FlowRunResult } from './runner.ts';
+import type { FlowContext, FlowRunResult } from './host.ts';
 import { raiseOversell, submit } from './shared.ts';
+import { inventoryLevelId } from '../ports.ts';
 
 type IdKey = 'ean' | 'upc' | 'gtin' | 'isbn' | 'asin';
 
@@ -47,12 +48,12 @@ async function resolveSku(ctx: FlowContext, target: string, sku: string): Promis
 
 /** Whether the target can cover a line right now, read fresh from the target when its adapter can. */
 async function freshAvailable(ctx: FlowContext, target: string, sku: string): Promise<number | null> {
-  const live = await ctx.engine.adapters.get(ctx.link.tenant_id, target);
+  const live = await ctx.host.adapters.get(ctx.link.tenant_id, target);
   const levels = await ctx.db.selectFrom('inventory_levels').select(['location_id', 'available']).where('connection_id', '=', target).where('sku', '=', sku).where('fulfillment_channel', '=', 'merchant').execute();
   if (live.adapter.fetch && live.adapter.normalize && levels.length) {
     let total = 0;
     for (const l of levels) {
-      const raw = await live.adapter.fetch('inventory', `${sku}@${l.location_id}`).catch(() => null);
+      const raw = await live.adapter.fetch('inventory', inventoryLevelId(sku, l.location_id)).catch(() => null);
       if (!raw) return levels.reduce((n, x) => n + x.available, 0);
       total += live.adapter.normalize('inventory', raw).available;
     }

@@ -3,7 +3,7 @@
 import type { Db } from '../../store/db.ts';
 import { getProfile } from '../../store/flows.ts';
 import { AppError } from '../errors.ts';
-import { ProfileRules } from './model.ts';
+import { ProfileRules } from '../model/flow.ts';
 
 /**
  * The rules a link runs with: its profile's, or the defaults when it names no profile.

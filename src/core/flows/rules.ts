@@ -1,8 +1,8 @@
 // The pure part of the flows: a target quantity from source stock, a target price from a source price,
 // a listing from a product. No store, no adapter: each is a function of its inputs and the profile.
-import type { ItemIssue, ListingInput } from '../ports.ts';
+import type { ItemIssue, ListingField, ListingInput } from '../ports.ts';
 import type { Product, Variant } from '../model/index.ts';
-import type { AttributeMapping, InventoryRules, PriceRules, ProfileRules, Transform } from './model.ts';
+import type { AttributeMapping, InventoryRules, PriceRules, ProfileRules, Transform } from '../model/flow.ts';
 
 /**
  * The quantity a target is offered: available minus what is reserved, minus the buffer, times the
@@ -88,25 +88,29 @@ export interface MappedListing {
 }
 
 /**
- * The listings one product becomes on one marketplace: one per variant (a child carries its parent's
- * SKU and the variation theme when the product has options), each attribute mapped by the profile.
- * Issues name the product, the attribute and the rule.
+ * The canonical listings one product becomes on one marketplace: one per variant (a child names its
+ * parent's SKU and the variation theme when the product has options), its content, identifier and
+ * the profile's attribute mappings. The target adapter turns each into its own vocabulary. Issues name
+ * the product, the field or attribute, and the rule.
  */
 export function mapProduct(p: Product, rules: ProfileRules, marketplaceId: string | null, categoryNames: ReadonlyMap<string, string>): MappedListing[] {
   const productType = productTypeFor(p, rules, categoryNames);
   const variantsOf = p.variants.length > 0 ? p.variants : [];
   const isParent = rules.variations.enabled && p.options.length > 0 && variantsOf.length > 1;
-  const theme = isParent ? p.options.map((o) => rules.variations.theme[o.name] ?? o.name) : [];
-  const themeName = rules.variations.theme_name ?? theme.join('/');
+  // The varying options under the target's attribute names; the profile may name the combination.
+  const varying = isParent ? p.options.map((o) => rules.variations.theme[o.name] ?? o.name) : [];
+  const themeName = rules.variations.theme_name ?? null;
+  const parentSku = p.identifiers.sku ?? p.external_id;
   const out: MappedListing[] = [];
   const build = (v: Variant, role: 'parent' | 'child' | 'single'): MappedListing => {
     const issues: ItemIssue[] = [];
     const attrs: Record<string, unknown> = {};
+    const listing: ListingInput = { sku: v.sku, marketplace_id: marketplaceId, product_type: productType ?? 'UNKNOWN', attributes: attrs };
     const title = rules.content.title_attribute ? (v.attributes[rules.content.title_attribute] ?? p.attributes[rules.content.title_attribute]) : undefined;
-    attrs.item_name = title ?? (role === 'parent' ? p.title : (v.title ?? p.title));
+    listing.title = String(title ?? (role === 'parent' ? p.title : (v.title ?? p.title)));
     const desc = rules.content.description_attribute ? p.attributes[rules.content.description_attribute] : p.description;
-    if (desc) attrs.product_description = desc;
-    if (rules.content.images && p.images.length) attrs.main_product_image_locator = p.images[0]!.url;
+    if (desc) listing.description = String(desc);
+    if (rules.content.images && p.images.length) listing.image_url = p.images[0]!.url;
     for (const [ruleIndex, m] of (rules.attributes as AttributeMapping[]).entries()) {
       let value: unknown;
       if (m.from === 'constant') value = m.value;
@@ -121,12 +125,9 @@ export function mapProduct(p: Product, rules: ProfileRules, marketplaceId: strin
       attrs[m.target] = value;
     }
     if (role === 'parent') {
-      attrs.parentage_level = 'parent';
-      attrs.variation_theme = themeName;
+      listing.variation = { role: 'parent', attributes: varying, theme: themeName };
     } else if (role === 'child') {
-      attrs.parentage_level = 'child';
-      attrs.parent_sku = p.identifiers.sku ?? p.external_id;
-      attrs.variation_theme = themeName;
+      listing.variation = { role: 'child', attributes: varying, theme: themeName, parent_sku: parentSku };
       for (const o of p.options) {
         const val = v.options[o.name];
         if (val !== undefined) attrs[rules.variations.theme[o.name] ?? o.name] = val;
@@ -135,15 +136,14 @@ export function mapProduct(p: Product, rules: ProfileRules, marketplaceId: strin
     const ids = { ...p.identifiers, ...v.identifiers };
     const id = rules.identifiers.match.map((k) => (ids[k] ? { type: k, value: ids[k] } : null)).find((x) => x !== null);
     if (role !== 'parent') {
-      if (id) attrs.externally_assigned_product_identifier = { type: id.type, value: id.value };
-      else if (rules.identifiers.gtin_exemption) attrs.supplier_declared_has_product_identifier_exemption = true;
-      else issues.push({ sku: v.sku, code: 'MAPPING_NO_IDENTIFIER', severity: 'error', attribute: 'externally_assigned_product_identifier', rule: 'identifiers', message: `product ${p.id}: no ${rules.identifiers.match.join('/')} identifier and no GTIN exemption (identifier rules)` });
+      if (id) listing.identifier = { type: id.type, value: id.value };
+      else if (rules.identifiers.gtin_exemption) listing.identifier_exempt = true;
+      else issues.push({ sku: v.sku, code: 'MAPPING_NO_IDENTIFIER', severity: 'error', attribute: null, field: 'identifier', rule: 'identifiers', message: `product ${p.id}: no ${rules.identifiers.match.join('/')} identifier and no GTIN exemption (identifier rules)` });
     }
     if (!productType) issues.push({ sku: v.sku, code: 'MAPPING_NO_PRODUCT_TYPE', severity: 'error', attribute: null, rule: 'categories', message: `product ${p.id}: no category rule gives a product type and the profile has no default` });
-    return { listing: { sku: v.sku, marketplace_id: marketplaceId, product_type: productType ?? 'UNKNOWN', attributes: attrs }, issues, productId: p.id };
+    return { listing, issues, productId: p.id };
   };
   if (isParent) {
-    const parentSku = p.identifiers.sku ?? p.external_id;
     const parentVariant: Variant = { ...variantsOf[0]!, sku: parentSku, title: p.title, options: {}, identifiers: {}, attributes: {} };
     out.push(build(parentVariant, 'parent'));
     for (const v of variantsOf) out.push(build(v, 'child'));
@@ -153,36 +153,35 @@ export function mapProduct(p: Product, rules: ProfileRules, marketplaceId: strin
   return out;
 }
 
-/** Attributes the flows set themselves, by the profile section that decides them. */
-const SECTION_OF: Record<string, string> = {
-  item_name: 'content',
-  product_description: 'content',
-  main_product_image_locator: 'content',
-  externally_assigned_product_identifier: 'identifiers',
-  supplier_declared_has_product_identifier_exemption: 'identifiers',
-  parentage_level: 'variations',
-  variation_theme: 'variations.theme_name',
-  parent_sku: 'variations',
-  child_parent_sku_relationship: 'variations',
+/** The profile section that decides each canonical listing field. */
+const SECTION_OF: Record<ListingField, string> = {
+  title: 'content',
+  description: 'content',
+  image_url: 'content',
+  identifier: 'identifiers',
+  variation: 'variations',
+  'variation.theme': 'variations.theme_name',
 };
 
 /**
  * The profile rule behind a target attribute: the attribute mapping that targets it (`attributes[i]`),
- * the variation theme for an option's attribute, or the section the flows fill it from; null when no
- * rule gives it (the profile lacks a mapping for it).
+ * the variation theme for an option's attribute, or the section that fills the canonical field the
+ * adapter says the attribute came from; null when no rule gives it (the profile lacks a mapping for it).
  */
-export function ruleFor(attribute: string | null | undefined, rules: ProfileRules): { rule: string; describe: string } | null {
-  if (!attribute) return null;
-  const i = rules.attributes.findIndex((a) => a.target === attribute);
-  if (i >= 0) {
-    const m = rules.attributes[i]!;
-    const from = m.from === 'constant' ? `constant ${JSON.stringify(m.value)}` : m.from === 'field' ? `field ${m.field}` : `attribute ${m.source}`;
-    return { rule: `attributes[${i}]`, describe: `${from} to ${attribute}` };
+export function ruleFor(attribute: string | null | undefined, rules: ProfileRules, field?: ListingField | null): { rule: string; describe: string } | null {
+  if (!attribute && !field) return null;
+  if (attribute) {
+    const i = rules.attributes.findIndex((a) => a.target === attribute);
+    if (i >= 0) {
+      const m = rules.attributes[i]!;
+      const from = m.from === 'constant' ? `constant ${JSON.stringify(m.value)}` : m.from === 'field' ? `field ${m.field}` : `attribute ${m.source}`;
+      return { rule: `attributes[${i}]`, describe: `${from} to ${attribute}` };
+    }
+    const option = Object.entries(rules.variations.theme).find(([, target]) => target === attribute);
+    if (option) return { rule: 'variations.theme', describe: `option ${option[0]} to ${attribute}` };
   }
-  const option = Object.entries(rules.variations.theme).find(([, target]) => target === attribute);
-  if (option) return { rule: 'variations.theme', describe: `option ${option[0]} to ${attribute}` };
-  const section = SECTION_OF[attribute];
-  return section ? { rule: section, describe: attribute } : null;
+  const section = field ? SECTION_OF[field] : undefined;
+  return section ? { rule: section, describe: attribute ?? field! } : null;
 }
 
 /**
@@ -191,8 +190,13 @@ export function ruleFor(attribute: string | null | undefined, rules: ProfileRule
  */
 export function explainIssue(issue: ItemIssue, productId: string, listing: ListingInput, rules: ProfileRules): ItemIssue {
   if (!issue.attribute || issue.rule) return issue;
-  const r = ruleFor(issue.attribute, rules);
-  const present = listing.attributes[issue.attribute] !== undefined;
+  const r = ruleFor(issue.attribute, rules, issue.field);
+  const present = listing.attributes[issue.attribute] !== undefined || (issue.field ? listingHas(listing, issue.field) : false);
   const why = r ? `profile rule ${r.rule} (${r.describe}) ${present ? 'gave a value the product type refuses' : 'gave no value'}` : `no profile rule maps ${issue.attribute}`;
   return { ...issue, rule: r?.rule ?? null, message: `product ${productId} (${issue.sku}), attribute ${issue.attribute}: ${issue.message}; ${why}` };
+}
+
+function listingHas(l: ListingInput, field: ListingField): boolean {
+  if (field === 'variation.theme') return !!l.variation;
+  return l[field] !== undefined && l[field] !== null;
 }

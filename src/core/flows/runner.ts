@@ -7,38 +7,21 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Db } from '../../store/db.ts';
 import { getLinkById, linksTouching, raiseException, settleException, type LinkRow } from '../../store/flows.ts';
-import { enqueueJob } from '../../store/jobs.ts';
 import type { OperationRow } from '../../store/sync.ts';
 import { READ_CAPABILITY, type Entity, type ItemIssue } from '../ports.ts';
-import type { SyncEngine } from '../sync/engine.ts';
 import type { ExecuteOutcome } from '../sync/operations.ts';
+import type { Task } from 'graphile-worker';
 import { errorMessage } from '../sync/retry.ts';
 import { catalogPublish } from './catalog.ts';
 import { cancellations } from './cancellations.ts';
 import { fulfillmentConfirmation } from './fulfillment.ts';
+import type { FlowContext, FlowRunnerHost, FlowRunResult } from './host.ts';
 import { inventorySync, priceSync } from './inventory.ts';
-import { LinkOptions, ProfileRules, type FlowType } from './model.ts';
+import { LinkOptions, ProfileRules, type FlowType } from '../model/flow.ts';
 import { orderImport } from './orders.ts';
 import { rulesOfLink } from './profiles.ts';
+import { FLOW_TASK, scheduleFlowTick, triggerFlow } from './queue.ts';
 import { ruleFor } from './rules.ts';
-
-/** What every flow step gets. */
-export interface FlowContext {
-  db: Db;
-  engine: SyncEngine;
-  log: Logger;
-  link: LinkRow;
-  rules: ProfileRules;
-  options: LinkOptions;
-  targets: { connection_id: string; marketplace_ids: string[] }[];
-}
-
-export interface FlowRunResult {
-  /** Operations submitted by this run. */
-  submitted: number;
-  /** Items skipped or held (exceptions, unchanged values). */
-  notes?: Record<string, number>;
-}
 
 const FLOWS: Record<FlowType, (ctx: FlowContext) => Promise<FlowRunResult>> = {
   catalog_publish: catalogPublish,
@@ -72,23 +55,49 @@ const REFRESH: Partial<Record<string, Entity[]>> = {
 /** Keys of writes that flows make to publish values: no read-back (the published state is ours). */
 const NO_REFRESH_PREFIXES = ['stock:', 'stock-bulk:', 'price:', 'price-bulk:'];
 
-export const flowQueue = (linkId: string): string => `flow:${linkId}`;
-
+/**
+ * The flows as an extension of the sync engine: it runs the `flow` task, re-checks the links' schedules
+ * with the engine's maintenance, and hears of stored records and finished operations through hooks.
+ * `attachFlows(engine, log)` makes one and registers it; the engine does not know this module.
+ */
 export class FlowRunner {
   constructor(
-    private readonly engine: SyncEngine,
+    private readonly engine: FlowRunnerHost,
     private readonly log: Logger,
   ) {}
 
+  tasks(): Record<string, Task> {
+    return {
+      [FLOW_TASK]: async (payload) => {
+        await this.run((payload as { link_id: string }).link_id);
+      },
+    };
+  }
+
+  maintain(): Promise<void> {
+    return this.ensureSchedules();
+  }
+
+  start(): Promise<void> {
+    return this.ensureSchedules();
+  }
+
+  recordsStored(connectionId: string, entity: Entity): Promise<void> {
+    return this.afterPull(connectionId, entity);
+  }
+
+  operationFinished(operationId: string, outcome: ExecuteOutcome): Promise<void> {
+    return this.afterOperation(operationId, outcome);
+  }
+
   /** Queues a run soon: triggers within the debounce share one run. */
-  async trigger(db: Db, link: Pick<LinkRow, 'id' | 'options'>, delayMs?: number): Promise<void> {
-    const debounce = delayMs ?? Number((link.options as { debounce_ms?: number }).debounce_ms ?? 500);
-    await enqueueJob(db, 'flow', { link_id: link.id }, { queue: flowQueue(link.id), key: `flow:${link.id}:now`, keyMode: 'preserve_run_at', runAt: new Date(Date.now() + debounce), maxAttempts: 5 });
+  trigger(db: Db, link: Pick<LinkRow, 'id' | 'options'>, delayMs?: number): Promise<void> {
+    return triggerFlow(db, link, delayMs);
   }
 
   /** The link's next regular run. */
-  async scheduleTick(db: Db, link: Pick<LinkRow, 'id' | 'interval_sec'>): Promise<void> {
-    await enqueueJob(db, 'flow', { link_id: link.id }, { queue: flowQueue(link.id), key: `flow:${link.id}:tick`, keyMode: 'replace', runAt: new Date(Date.now() + link.interval_sec * 1000), maxAttempts: 5 });
+  scheduleTick(db: Db, link: Pick<LinkRow, 'id' | 'interval_sec'>): Promise<void> {
+    return scheduleFlowTick(db, link);
   }
 
   /** Every enabled link has its regular run queued (at start and every minute). */
@@ -111,7 +120,7 @@ export class FlowRunner {
     if (!link || link.status !== 'enabled') return null;
     const log = this.log.child({ tenant_id: link.tenant_id, link_id: link.id, flow: link.flow });
     const rules = await rulesOfLink(db, link);
-    const ctx: FlowContext = { db, engine: this.engine, log, link, rules, options: LinkOptions.parse(link.options), targets: link.targets };
+    const ctx: FlowContext = { db, host: this.engine, log, link, rules, options: LinkOptions.parse(link.options), targets: link.targets };
     const started = new Date();
     try {
       const result = await FLOWS[link.flow as FlowType](ctx);
@@ -223,7 +232,7 @@ async function recordOutcome(trx: Db, op: OperationRow, outcome: ExecuteOutcome)
       }
       const rules = rulesOf.get(r.link_id)!;
       const issues: ItemIssue[] = ok
-        ? (result?.issues ?? []).filter((i) => i.sku === r.sku).map((i) => (i.attribute && !i.rule ? { ...i, rule: ruleFor(i.attribute, rules)?.rule ?? null } : i))
+        ? (result?.issues ?? []).filter((i) => i.sku === r.sku).map((i) => (i.attribute && !i.rule ? { ...i, rule: ruleFor(i.attribute, rules, i.field)?.rule ?? null } : i))
         : [{ sku: r.sku, code: 'WRITE_FAILED', message: reason, severity: 'error', attribute: null }];
       const rejected = issues.some((i) => i.severity === 'error');
       await trx
@@ -250,4 +259,11 @@ async function recordOutcome(trx: Db, op: OperationRow, outcome: ExecuteOutcome)
     await trx.deleteFrom('flow_published').where('operation_id', '=', op.id).execute();
   }
   return links;
+}
+
+/** Makes the flow runner of `engine` and registers its tasks and hooks there. */
+export function attachFlows(engine: FlowRunnerHost, log: Logger): FlowRunner {
+  const runner = new FlowRunner(engine, log);
+  engine.use(runner);
+  return runner;
 }

@@ -2,14 +2,14 @@
 // the flow asks (capabilities), and no two links may write the same kind of data toward each other
 // (ownership: the system that owns stock, prices or catalog data is never written by a flow).
 import { sql } from 'kysely';
-import type { AdapterRegistry } from '../../adapters/registry.ts';
+import type { AdapterRegistry } from '../registry.ts';
 import { getConnection } from '../../store/connections.ts';
 import type { Db } from '../../store/db.ts';
 import { getLink, type LinkRow } from '../../store/flows.ts';
 import { AppError, isAppError, type FieldError } from '../errors.ts';
 import { newId } from '../ids.ts';
-import type { SyncEngine } from '../sync/engine.ts';
-import { FLOW_NEEDS, FLOW_WRITES, ProfileRules, type FlowType, type LinkInput, type LinkPatch } from './model.ts';
+import { triggerFlow } from './queue.ts';
+import { FLOW_NEEDS, FLOW_WRITES, ProfileRules, type FlowType, type LinkInput, type LinkPatch } from '../model/flow.ts';
 import { rulesOfLink } from './profiles.ts';
 
 async function check(db: Db, registry: AdapterRegistry, tenantId: string, link: { id?: string; flow: FlowType; source_connection_id: string; targets: { connection_id: string }[]; profile_id?: string | null | undefined }): Promise<void> {
@@ -60,7 +60,7 @@ async function check(db: Db, registry: AdapterRegistry, tenantId: string, link: 
   if (errors.length) throw new AppError('validation', 'the link is not valid', { errors });
 }
 
-export async function createLink(db: Db, registry: AdapterRegistry, engine: SyncEngine, tenantId: string, input: LinkInput): Promise<LinkRow> {
+export async function createLink(db: Db, registry: AdapterRegistry, tenantId: string, input: LinkInput): Promise<LinkRow> {
   await check(db, registry, tenantId, input);
   const now = new Date();
   return db.transaction().execute(async (trx) => {
@@ -85,12 +85,12 @@ export async function createLink(db: Db, registry: AdapterRegistry, engine: Sync
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (row.status === 'enabled') await engine.flows.trigger(trx, row, 0);
+    if (row.status === 'enabled') await triggerFlow(trx, row, 0);
     return row;
   });
 }
 
-export async function changeLink(db: Db, registry: AdapterRegistry, engine: SyncEngine, tenantId: string, id: string, patch: LinkPatch): Promise<LinkRow> {
+export async function changeLink(db: Db, registry: AdapterRegistry, tenantId: string, id: string, patch: LinkPatch): Promise<LinkRow> {
   const cur = await getLink(db, tenantId, id);
   const next = {
     id,
@@ -116,7 +116,7 @@ export async function changeLink(db: Db, registry: AdapterRegistry, engine: Sync
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    if (row.status === 'enabled') await engine.flows.trigger(trx, row, 0);
+    if (row.status === 'enabled') await triggerFlow(trx, row, 0);
     return row;
   });
 }
@@ -127,9 +127,9 @@ export async function deleteLink(db: Db, tenantId: string, id: string): Promise<
 }
 
 /** A changed profile: its links run again soon (catalog publish re-maps everything). */
-export async function profileChanged(db: Db, engine: SyncEngine, tenantId: string, profileId: string): Promise<void> {
+export async function profileChanged(db: Db, tenantId: string, profileId: string): Promise<void> {
   const links = await db.selectFrom('flow_links').selectAll().where('tenant_id', '=', tenantId).where('profile_id', '=', profileId).where('status', '=', 'enabled').execute();
-  for (const l of links) await engine.flows.trigger(db, l, 0);
+  for (const l of links) await triggerFlow(db, l, 0);
 }
 
 export async function deleteProfile(db: Db, tenantId: string, id: string): Promise<void> {

@@ -5,7 +5,7 @@ import type { Db } from '../../store/db.ts';
 import { raiseException } from '../../store/flows.ts';
 import type { OperationKind } from '../../store/sync.ts';
 import type { ChannelWrites } from '../ports.ts';
-import type { FlowContext } from './runner.ts';
+import type { FlowContext } from './host.ts';
 
 /** SKUs that exist on a connection: its variants, its stock levels, and listings a flow published there. */
 export async function knownSkus(db: Db, connectionId: string): Promise<Set<string>> {
@@ -18,13 +18,13 @@ export async function knownSkus(db: Db, connectionId: string): Promise<Set<strin
 
 /** Whether the connection's adapter has `write` (a capability may be served by single writes only). */
 export async function hasWrite(ctx: FlowContext, connectionId: string, write: keyof ChannelWrites): Promise<boolean> {
-  const live = await ctx.engine.adapters.get(ctx.link.tenant_id, connectionId);
+  const live = await ctx.host.adapters.get(ctx.link.tenant_id, connectionId);
   return typeof live.adapter.writes?.[write] === 'function';
 }
 
 /** Submits an operation in the flow's transaction; returns its id. */
 export async function submit(ctx: FlowContext, trx: Db, connectionId: string, kind: OperationKind, payload: unknown, idempotencyKey: string): Promise<string> {
-  const { op } = await ctx.engine.submit({ tenantId: ctx.link.tenant_id, connectionId, kind, payload, idempotencyKey }, trx);
+  const { op } = await ctx.host.submit({ tenantId: ctx.link.tenant_id, connectionId, kind, payload, idempotencyKey }, trx);
   return op.id;
 }
 

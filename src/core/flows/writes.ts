@@ -10,7 +10,7 @@ import type { OperationRow } from '../../store/sync.ts';
 import { AppError } from '../errors.ts';
 import { ulid } from '../ids.ts';
 import type { Money } from '../model/index.ts';
-import type { SyncEngine } from '../sync/engine.ts';
+import type { FlowHost } from './host.ts';
 
 async function assertOwner(db: Db, tenantId: string, connectionId: string, data: 'stock' | 'prices' | 'catalog'): Promise<void> {
   const flow = data === 'stock' ? 'inventory_sync' : data === 'prices' ? 'price_sync' : 'catalog_publish';
@@ -28,7 +28,7 @@ export interface WriteOutcome {
 
 const keyOr = (key: string | undefined) => key ?? `api:${ulid()}`;
 
-export async function setInventory(engine: SyncEngine, tenantId: string, sku: string, body: { connection_id: string; available: number; location_id?: string | null | undefined }, key?: string): Promise<WriteOutcome> {
+export async function setInventory(engine: FlowHost, tenantId: string, sku: string, body: { connection_id: string; available: number; location_id?: string | null | undefined }, key?: string): Promise<WriteOutcome> {
   const db = engine.db;
   await getConnection(db, tenantId, body.connection_id);
   await assertOwner(db, tenantId, body.connection_id, 'stock');
@@ -46,7 +46,7 @@ export async function setInventory(engine: SyncEngine, tenantId: string, sku: st
 }
 
 export async function shipOrder(
-  engine: SyncEngine,
+  engine: FlowHost,
   tenantId: string,
   orderId: string,
   body: { lines: { line_id?: string | null | undefined; sku?: string | null | undefined; quantity: number }[]; carrier?: string | null | undefined; service?: string | null | undefined; tracking_number?: string | null | undefined; tracking_url?: string | null | undefined; shipped_at?: string | null | undefined },
@@ -75,7 +75,7 @@ export interface ProductChange {
 }
 
 /** Changes a product, or one variant of it (`variantId`): fields by product.update, a price by price.update. */
-export async function changeProduct(engine: SyncEngine, tenantId: string, productId: string, variantId: string | null, change: ProductChange, key?: string): Promise<WriteOutcome> {
+export async function changeProduct(engine: FlowHost, tenantId: string, productId: string, variantId: string | null, change: ProductChange, key?: string): Promise<WriteOutcome> {
   const db = engine.db;
   const p = await db.selectFrom('products').select(['id', 'connection_id', 'external_id', 'sku']).where('tenant_id', '=', tenantId).where('id', '=', productId).where('deleted_at', 'is', null).executeTakeFirst();
   if (!p) throw new AppError('not_found', `Product ${productId} was not found`);

@@ -54,7 +54,6 @@ export const Product = z
     status: ProductStatus,
     product_type: z.string().max(128).nullish(),
     brand: z.string().max(255).nullish(),
-    variation_theme: z.string().max(255).nullish(),
     options: z.array(ProductOption),
     identifiers: Identifiers,
     attributes: Attributes,

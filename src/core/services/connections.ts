@@ -2,7 +2,7 @@
 // satisfy the adapter's schemas, upstream URLs must pass the SSRF rules, and the upstream must accept
 // the credentials before anything is stored.
 import type { z } from 'zod';
-import type { AdapterRegistry } from '../../adapters/registry.ts';
+import type { AdapterRegistry } from '../registry.ts';
 import { getConnection, getConnectionSecrets, insertConnection, updateConnection, type ConnectionPatch } from '../../store/connections.ts';
 import type { Db } from '../../store/db.ts';
 import { AppError, type FieldError } from '../errors.ts';

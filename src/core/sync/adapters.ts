@@ -2,7 +2,7 @@
 // throttle (bounded, so a long wait frees the worker instead of holding it), logs and call metrics.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { AdapterRegistry } from '../../adapters/registry.ts';
+import type { AdapterRegistry } from '../registry.ts';
 import { getConnectionSecrets } from '../../store/connections.ts';
 import type { Db } from '../../store/db.ts';
 import { AppError, isAppError } from '../errors.ts';

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { AdapterRegistry } from '../../adapters/registry.ts';
+import type { AdapterRegistry } from '../registry.ts';
 import { getConnection, updateConnection } from '../../store/connections.ts';
 import type { Db } from '../../store/db.ts';
 import { enqueueJob, startJobRunner, type JobRunner } from '../../store/jobs.ts';
@@ -14,8 +14,8 @@ import { checkpointsFor, connectionCounts, getDeadLetter, getOperation, type Che
 import { AppError } from '../errors.ts';
 import type { Connection } from '../model/index.ts';
 import { ENTITIES, READ_CAPABILITY, type Entity, type SecretBox, type SyncProfile, type Throttle } from '../ports.ts';
-import { FlowRunner } from '../flows/runner.ts';
 import { AdapterCache, withInlineThrottleWaits } from './adapters.ts';
+import type { EngineExtension } from './hooks.ts';
 import { createSyncMetrics, type SyncMetrics } from './metrics.ts';
 import { enqueueOperation, executeOperation, resumePausedOperations, submitOperation, type SubmitOperation } from './operations.ts';
 import { recordPullFailure, runPull, type PullJob } from './pull.ts';
@@ -74,9 +74,9 @@ export class SyncEngine {
   readonly adapters: AdapterCache;
   /** Webhook fan-out and delivery: its tasks run on this engine's workers. */
   readonly webhooks: WebhookWorker;
-  /** The cross-channel flows, run as jobs of this engine. */
-  readonly flows: FlowRunner;
   #runner: JobRunner | undefined;
+  /** Registered with `use`: the flow runner (wired by whoever builds the process) and any other. */
+  readonly #extensions: EngineExtension[] = [];
 
   get db(): Db {
     return this.o.db;
@@ -86,7 +86,21 @@ export class SyncEngine {
     this.metrics = createSyncMetrics(o.metricsRegistry, o.db);
     this.adapters = new AdapterCache({ ...o, metrics: this.metrics });
     this.webhooks = new WebhookWorker({ db: o.db, box: o.box, log: o.log, settings: { allowPrivate: o.allowPrivateUpstreams, ...o.webhooks } });
-    this.flows = new FlowRunner(this, o.log);
+  }
+
+  /**
+   * Plugs in hooks and job tasks (the flow runner, see `attachFlows`). Register before `startWorkers`:
+   * the workers take the tasks known when they start.
+   */
+  use(extension: EngineExtension): void {
+    this.#extensions.push(extension);
+  }
+
+  /** Calls one hook of every extension; a failing hook is logged and does not stop the others. */
+  private async callHooks(what: string, log: Logger, call: (e: EngineExtension) => Promise<void> | undefined): Promise<void> {
+    for (const e of this.#extensions) {
+      await call(e)?.catch((err: unknown) => log.warn({ err: errorMessage(err) }, what));
+    }
   }
 
   profileFor(channel: string): SyncProfile {
@@ -294,21 +308,32 @@ export class SyncEngine {
         const { operation_id } = payload as { operation_id: string };
         await this.operationTask(operation_id);
       },
-      flow: async (payload, helpers) => {
-        delay('flow', helpers.job.run_at);
-        await this.flows.run((payload as { link_id: string }).link_id);
-      },
+      ...this.extensionTasks(delay),
       [FETCH_TASK]: async (payload) => {
         await this.fetchTask(payload as FetchJobPayload);
       },
       maintenance: async () => {
         await this.ensureSchedules();
-        await this.flows.ensureSchedules();
+        for (const e of this.#extensions) await e.maintain?.();
         await pruneNotifications(this.o.db);
         await sql`DELETE FROM sync_staging s WHERE s.received_at < now() - interval '7 days'
                   AND NOT EXISTS (SELECT 1 FROM sync_checkpoints c WHERE c.run_id = s.run_id)`.execute(this.o.db);
       },
     };
+  }
+
+  /** The extensions' tasks, each observed for how late it starts like the engine's own. */
+  private extensionTasks(delay: (task: string, runAt: Date) => void): Record<string, Task> {
+    const out: Record<string, Task> = {};
+    for (const e of this.#extensions) {
+      for (const [name, task] of Object.entries(e.tasks?.() ?? {})) {
+        out[name] = (payload, helpers) => {
+          delay(name, helpers.job.run_at);
+          return task(payload, helpers);
+        };
+      }
+    }
+    return out;
   }
 
   private async pullTask(p: { tenant_id: string; connection_id: string; entity: Entity; full?: boolean }, jobId: string): Promise<void> {
@@ -344,7 +369,7 @@ export class SyncEngine {
         log.debug({ pages: outcome.pages, records: outcome.records }, 'pull continues in a new job');
       }
       this.metrics.jobDuration.observe({ task: 'pull', outcome: outcome.done ? 'done' : 'continued' }, (performance.now() - started) / 1000);
-      if (outcome.records > 0) await this.flows.afterPull(p.connection_id, p.entity).catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'could not trigger flows after the pull'));
+      if (outcome.records > 0) await this.callHooks('a records-stored hook failed after the pull', log, (e) => e.recordsStored?.(p.connection_id, p.entity));
     } catch (err) {
       const cls = classify(err);
       this.metrics.jobDuration.observe({ task: 'pull', outcome: cls }, (performance.now() - started) / 1000);
@@ -411,7 +436,7 @@ export class SyncEngine {
     if (outcome.state === 'retry') this.metrics.retries.inc({ class: outcome.class, task: 'operation' });
     if (outcome.state === 'failed') this.metrics.deadLetters.inc({ source: 'operation', kind: outcome.kind });
     this.o.log.info({ operation_id: operationId, outcome: outcome.state }, 'operation attempt finished');
-    await this.flows.afterOperation(operationId, outcome).catch((err: unknown) => this.o.log.warn({ operation_id: operationId, err: errorMessage(err) }, 'could not record the operation in its flow'));
+    await this.callHooks('an operation-finished hook failed', this.o.log.child({ operation_id: operationId }), (e) => e.operationFinished?.(operationId, outcome));
   }
 
   async startWorkers(concurrency: number): Promise<void> {
@@ -432,7 +457,7 @@ export class SyncEngine {
     });
     this.webhooks.start();
     await this.ensureSchedules();
-    await this.flows.ensureSchedules();
+    for (const e of this.#extensions) await e.start?.();
   }
 
   async stop(): Promise<void> {

@@ -48,6 +48,15 @@ const Listing = z
     sku: z.string().min(1).max(255),
     marketplace_id: z.string().max(64).nullish(),
     product_type: z.string().min(1).max(128),
+    title: z.string().max(10_000).optional(),
+    description: z.string().max(200_000).nullish(),
+    image_url: z.string().max(2048).nullish(),
+    identifier: z.object({ type: z.string().min(1).max(32), value: z.string().min(1).max(255) }).strict().nullish(),
+    identifier_exempt: z.boolean().optional(),
+    variation: z
+      .object({ role: z.enum(['parent', 'child']), attributes: z.array(z.string().min(1).max(255)).max(20), theme: z.string().max(255).nullish(), parent_sku: z.string().min(1).max(255).optional() })
+      .strict()
+      .nullish(),
     attributes: z.record(z.string().max(255), z.unknown()),
     offer_only: z.boolean().optional(),
   })

@@ -1,70 +1,14 @@
 // Token-bucket call budgets in process memory: the single-node Throttle. Callers reserve a slot up front
 // (tokens may go negative), so concurrent callers of one key are served in arrival order at the bucket's
 // rate. A reservation made before a 429 or a lower learned rate is voided and its holder reserves again.
-// The reservation arithmetic here is mirrored by the Lua script of src/store/redis-throttle.ts.
+// The reservation arithmetic here is mirrored by the Lua script of src/store/redis-throttle.ts; the
+// acquire loop and the clock both use are in src/core/budget.ts.
+import { acquireWithReservation, assertRateSpec, systemClock, type Clock, type ReserveOutcome } from '../budget.ts';
 import { AppError } from '../errors.ts';
-import type { RateSpec, Throttle } from '../ports.ts';
+import type { ClosableThrottle, RateSpec } from '../ports.ts';
 
-/** Time as the throttle sees it; injectable so tests can run on a fake clock. */
-export interface Clock {
-  /** Milliseconds on a monotonic scale (only differences matter). */
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-/** Wall-clock time: `performance.now()` and `setTimeout`, never waking before the requested time. */
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.ceil(ms)))),
-};
-
-/** A Throttle that holds connections or timers of its own and must be closed at shutdown. */
-export interface ClosableThrottle extends Throttle {
-  close(): Promise<void>;
-}
-
-/** What one reservation attempt answered. */
-export type ReserveOutcome =
-  /** A slot is held: go after `waitMs` (0: now). `epoch` identifies the bucket generation it was made in. */
-  | { granted: true; waitMs: number; epoch: number }
-  /** The slot would come later than the caller may wait; nothing was reserved. */
-  | { granted: false; retryAfterMs: number };
-
-/**
- * One reservation attempt against a store. With `heldEpoch` set, the caller already holds a slot made in
- * that generation: the store answers `waitMs: 0` when it still stands, else makes a fresh reservation.
- */
-export type Reserve = (maxWaitMs: number, heldEpoch: number | null) => Promise<ReserveOutcome>;
-
-/** Checks a rate before it reaches a bucket. */
-export function assertRateSpec(spec: Partial<RateSpec>, where: string): void {
-  if (spec.ratePerSec !== undefined && !(Number.isFinite(spec.ratePerSec) && spec.ratePerSec > 0)) {
-    throw new AppError('validation', `${where}: ratePerSec must be a positive number, got ${spec.ratePerSec}`);
-  }
-  if (spec.burst !== undefined && !(Number.isFinite(spec.burst) && spec.burst >= 1)) {
-    throw new AppError('validation', `${where}: burst must be at least 1, got ${spec.burst}`);
-  }
-}
-
-/**
- * The acquire loop both stores share: reserve, sleep until the slot, confirm the slot was not voided
- * meanwhile (a penalty or a lower learned rate), and reserve again with what is left of `maxWaitMs` if it was.
- */
-export async function acquireWithReservation(key: string, reserve: Reserve, clock: Clock, maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
-  if (Number.isNaN(maxWaitMs) || maxWaitMs < 0) throw new AppError('validation', `throttle ${key}: maxWaitMs must be >= 0`);
-  const started = clock.now();
-  let held: number | null = null;
-  for (;;) {
-    const left = Math.max(0, maxWaitMs - (clock.now() - started));
-    const outcome = await reserve(left, held);
-    if (!outcome.granted) {
-      throw new AppError('throttled', `call budget ${key} is spent: next slot in ${outcome.retryAfterMs} ms`, { retryAfterMs: outcome.retryAfterMs });
-    }
-    if (outcome.waitMs <= 0) return;
-    held = outcome.epoch;
-    await clock.sleep(outcome.waitMs);
-  }
-}
+export { acquireWithReservation, assertRateSpec, systemClock, type Clock, type Reserve, type ReserveOutcome } from '../budget.ts';
+export type { ClosableThrottle } from '../ports.ts';
 
 /** A bucket's state. Rate and burst may be known (learned) before the first acquire seeds the rest. */
 interface Bucket {
@@ -93,9 +37,9 @@ export interface MemoryThrottleOptions {
  * Per-key token buckets in process memory, for the single-node default.
  * @example
  * const throttle = new MemoryThrottle();
- * await throttle.acquire('amazon:A1:getOrders', { ratePerSec: 0.0167, burst: 20 }, { maxWaitMs: 5_000 });
- * await throttle.learn('amazon:A1:getOrders', { ratePerSec: 0.5 }); // from x-amzn-RateLimit-Limit
- * await throttle.penalize('amazon:A1:getOrders', 60_000); // the upstream answered 429
+ * await throttle.acquire('shop:A1:orders.list', { ratePerSec: 0.0167, burst: 20 }, { maxWaitMs: 5_000 });
+ * await throttle.learn('shop:A1:orders.list', { ratePerSec: 0.5 }); // from the upstream's rate-limit header
+ * await throttle.penalize('shop:A1:orders.list', 60_000); // the upstream answered 429
  */
 export class MemoryThrottle implements ClosableThrottle {
   private readonly clock: Clock;

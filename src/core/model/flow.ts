@@ -2,7 +2,7 @@
 // stock and prices are derived, how orders are imported) and links (which flow runs from which
 // connection to which). Validated on save; the types of everything under src/core/flows come from here.
 import { z } from 'zod';
-import { DecimalString, ORDER_STATUSES } from '../model/index.ts';
+import { DecimalString, ORDER_STATUSES } from './index.ts';
 
 export const FLOW_TYPES = ['catalog_publish', 'inventory_sync', 'order_import', 'fulfillment_confirmation', 'price_sync', 'cancellation'] as const;
 export const FlowType = z.enum(FLOW_TYPES).meta({ id: 'FlowType' });
