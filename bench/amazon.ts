@@ -19,7 +19,7 @@ import { createAmazonAdapter } from '../src/adapters/amazon/index.ts';
 import { AmazonCredentials, AmazonSettings } from '../src/adapters/amazon/settings.ts';
 import { OPERATION_RATES, type SpOperation } from '../src/adapters/amazon/rates.ts';
 import type { ChannelAdapter, Entity, PullWindow, RawRecord } from '../src/core/ports.ts';
-import { MemoryThrottle } from '../src/core/sync/throttle.ts';
+import { MemoryThrottle } from '../src/store/memory-throttle.ts';
 import { startAmazonSim } from '../test/sim/amazon/index.ts';
 
 const { values: args } = parseArgs({

@@ -34,7 +34,7 @@ import { AdapterRegistry } from '../src/adapters/registry.ts';
 import type { AdapterFactory } from '../src/core/ports.ts';
 import { SyncEngine } from '../src/core/sync/engine.ts';
 import { attachFlows } from '../src/core/flows/runner.ts';
-import { MemoryThrottle } from '../src/core/sync/throttle.ts';
+import { MemoryThrottle } from '../src/store/memory-throttle.ts';
 import { createLogger } from '../src/log.ts';
 import { createDb, createPool } from '../src/store/db.ts';
 import { installJobSchema } from '../src/store/jobs.ts';

@@ -19,7 +19,7 @@ import { createMagentoAdapter, magentoAdapter } from '../src/adapters/magento/in
 import type { AdapterFactory, Entity } from '../src/core/ports.ts';
 import { SyncEngine } from '../src/core/sync/engine.ts';
 import { attachFlows } from '../src/core/flows/runner.ts';
-import { MemoryThrottle } from '../src/core/sync/throttle.ts';
+import { MemoryThrottle } from '../src/store/memory-throttle.ts';
 import { createLogger } from '../src/log.ts';
 import { insertConnection } from '../src/store/connections.ts';
 import { createDb, createPool, migrateToLatest } from '../src/store/db.ts';

@@ -18,7 +18,7 @@ import { createApp } from '../src/api/app.ts';
 import { defaultRegistry } from '../src/adapters/registry.ts';
 import { SyncEngine } from '../src/core/sync/engine.ts';
 import { attachFlows } from '../src/core/flows/runner.ts';
-import { MemoryThrottle } from '../src/core/sync/throttle.ts';
+import { MemoryThrottle } from '../src/store/memory-throttle.ts';
 import { createLogger } from '../src/log.ts';
 import { createDb, createPool } from '../src/store/db.ts';
 import { encodeCursor } from '../src/store/paging.ts';

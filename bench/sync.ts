@@ -36,7 +36,7 @@ import { Registry } from 'prom-client';
 import { defaultRegistry } from '../src/adapters/registry.ts';
 import { SyncEngine } from '../src/core/sync/engine.ts';
 import { attachFlows } from '../src/core/flows/runner.ts';
-import { MemoryThrottle } from '../src/core/sync/throttle.ts';
+import { MemoryThrottle } from '../src/store/memory-throttle.ts';
 import { createLogger } from '../src/log.ts';
 import { insertConnection } from '../src/store/connections.ts';
 import { createDb, createPool, migrateToLatest, type Db } from '../src/store/db.ts';

@@ -14,9 +14,9 @@ const edges = importEdges(root, files);
 
 /**
  * The core's kernel: what every layer may use, and which itself imports nothing outside it. The model
- * (with the flows' configuration), the error type, ids, and the call-budget arithmetic both throttles share.
+ * (with the flows' configuration), the error type and ids.
  */
-const KERNEL = /^src\/core\/(model\/[^/]+|errors|ids|budget)\.ts$/;
+const KERNEL = /^src\/core\/(model\/[^/]+|errors|ids)\.ts$/;
 const show = (e: ImportEdge) => `${e.from} -> ${e.to}${e.typeOnly ? ' (type)' : ''} [${e.names.join(', ')}]`;
 
 function coreReachingOut(list: ImportEdge[]): string[] {

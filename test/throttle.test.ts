@@ -8,8 +8,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { AppError, isAppError } from '../src/core/errors.ts';
 import type { RateSpec, Throttle } from '../src/core/ports.ts';
-import { MemoryThrottle } from '../src/core/sync/throttle.ts';
-import { createThrottle } from '../src/core/sync/throttle-factory.ts';
+import { MemoryThrottle } from '../src/store/memory-throttle.ts';
+import { createThrottle } from '../src/store/throttle.ts';
 import { RedisThrottle } from '../src/store/redis-throttle.ts';
 import { FakeClock, settle } from './support/fake-clock.ts';
 

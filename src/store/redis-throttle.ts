@@ -1,10 +1,10 @@
 // Token-bucket call budgets shared through Redis, so every process and machine draws on one budget per
 // key. Each operation is one Lua script run atomically on Redis' own clock (TIME): it refills the bucket
 // and reserves a slot (tokens may go negative), answering how long the caller sleeps before its slot.
-// The arithmetic mirrors MemoryThrottle (src/core/sync/throttle.ts); see there for the semantics.
+// The arithmetic mirrors MemoryThrottle (src/store/memory-throttle.ts); see there for the semantics.
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { acquireWithReservation, assertRateSpec, systemClock, type Clock, type ReserveOutcome } from '../core/budget.ts';
+import { acquireWithReservation, assertRateSpec, systemClock, type Clock, type ReserveOutcome } from './throttle-budget.ts';
 import { AppError } from '../core/errors.ts';
 import type { ClosableThrottle, RateSpec } from '../core/ports.ts';
 

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/log.ts';
 import { Registry } from 'prom-client';
 import { SyncEngine, type EngineOptions } from '../../src/core/sync/engine.ts';
 import { attachFlows } from '../../src/core/flows/runner.ts';
-import { MemoryThrottle } from '../../src/core/sync/throttle.ts';
+import { MemoryThrottle } from '../../src/store/memory-throttle.ts';
 import type { AdapterFactory, Throttle } from '../../src/core/ports.ts';
 import { createApiKey, createTenant } from '../../src/store/tenancy.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';

@@ -1,6 +1,6 @@
 // A manual clock for deterministic throttle tests: time moves only when the test advances it, and sleepers
 // wake in time order, each with its promise continuations run before the next one wakes.
-import type { Clock } from '../../src/core/sync/throttle.ts';
+import type { Clock } from '../../src/store/memory-throttle.ts';
 
 interface Timer {
   at: number;

@@ -1,8 +1,7 @@
-// The call-budget kernel both throttles share (the in-memory one in src/core/sync/throttle.ts, the
-// Redis one in src/store/redis-throttle.ts): the clock they read, what one reservation answers, the
-// check of a rate, and the acquire loop over a store's reservation. Part of the core's kernel: it
-// imports nothing but the error type.
-import { AppError } from './errors.ts';
+// The call-budget arithmetic both throttles share (the in-memory one in memory-throttle.ts, the Redis
+// one in redis-throttle.ts): the clock they read, what one reservation answers, the check of a rate,
+// and the acquire loop over a store's reservation. It takes nothing from the core but the error type.
+import { AppError } from '../core/errors.ts';
 
 /** Time as the throttle sees it; injectable so tests can run on a fake clock. */
 export interface Clock {

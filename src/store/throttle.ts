@@ -1,7 +1,7 @@
 // Picks the Throttle for this deployment: shared through Redis when REDIS_URL is configured (several
 // processes or machines), else in process memory (the single-node default).
-import { RedisThrottle } from '../../store/redis-throttle.ts';
-import { MemoryThrottle, type ClosableThrottle } from './throttle.ts';
+import { RedisThrottle } from './redis-throttle.ts';
+import { MemoryThrottle, type ClosableThrottle } from './memory-throttle.ts';
 
 export interface CreateThrottleOptions {
   /** REDIS_URL; absent or empty means the in-memory throttle. */

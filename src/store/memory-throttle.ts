@@ -2,13 +2,13 @@
 // (tokens may go negative), so concurrent callers of one key are served in arrival order at the bucket's
 // rate. A reservation made before a 429 or a lower learned rate is voided and its holder reserves again.
 // The reservation arithmetic here is mirrored by the Lua script of src/store/redis-throttle.ts; the
-// acquire loop and the clock both use are in src/core/budget.ts.
-import { acquireWithReservation, assertRateSpec, systemClock, type Clock, type ReserveOutcome } from '../budget.ts';
-import { AppError } from '../errors.ts';
-import type { ClosableThrottle, RateSpec } from '../ports.ts';
+// acquire loop and the clock both use are in src/store/throttle-budget.ts.
+import { acquireWithReservation, assertRateSpec, systemClock, type Clock, type ReserveOutcome } from './throttle-budget.ts';
+import { AppError } from '../core/errors.ts';
+import type { ClosableThrottle, RateSpec } from '../core/ports.ts';
 
-export { acquireWithReservation, assertRateSpec, systemClock, type Clock, type Reserve, type ReserveOutcome } from '../budget.ts';
-export type { ClosableThrottle } from '../ports.ts';
+export { acquireWithReservation, assertRateSpec, systemClock, type Clock, type Reserve, type ReserveOutcome } from './throttle-budget.ts';
+export type { ClosableThrottle } from '../core/ports.ts';
 
 /** A bucket's state. Rate and burst may be known (learned) before the first acquire seeds the rest. */
 interface Bucket {
