@@ -51,7 +51,8 @@ export class LeakyBucket {
   }
   get currentlyAvailable(): number {
     const now = this.clock();
-    this.#available = Math.min(this.maximumAvailable, this.#available + ((now - this.#at) / 1000) * this.restoreRate);
+    // A clock moved back (tests) restores nothing and takes nothing.
+    this.#available = Math.min(this.maximumAvailable, this.#available + (Math.max(0, now - this.#at) / 1000) * this.restoreRate);
     this.#at = now;
     return this.#available;
   }
@@ -228,10 +229,11 @@ export class ShopifyEngine {
       return;
     }
     const items = Array.isArray(value) ? value.filter((x) => x != null) : [value];
-    for (const it of items) {
-      if (inside || parentName.endsWith('Connection') || parentName.endsWith('Edge')) mark(it);
-      if (!free && inside) m.actual += 1;
-    }
+    for (const it of items) if (inside || parentName.endsWith('Connection') || parentName.endsWith('Edge')) mark(it);
+    if (free || !inside || !items.length) return;
+    // A connection's nodes and `nodes(ids:)` cost one per object; any other list of objects costs one, as requested.
+    const perItem = !Array.isArray(value) || parentName.endsWith('Connection') || (info.parentType === this.schema.getQueryType() && info.fieldName === 'nodes');
+    m.actual += perItem ? items.length : 1;
   }
 
   context(over: Partial<SimContext> & Pick<SimContext, 'appId' | 'scopes' | 'meter'>, host: Omit<SimContext, 'state' | 'views' | 'meter' | 'appId' | 'scopes' | 'bulk' | 'events' | 'Listing'>): SimContext {
