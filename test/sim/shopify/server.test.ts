@@ -180,6 +180,15 @@ describe('search', () => {
     expect((await data(sim, q)).products.nodes).toEqual([{ id: `gid://shopify/Product/${p.id}`, title: 'Renamed' }]);
   });
 
+  it('does not find a record created less than the lag ago through updated_at filters', async () => {
+    const since = new Date(now).toISOString();
+    const o = sim.state.addOrder({ lines: [{ sku: 'NEW-1', title: 'New', quantity: 1, unitPrice: 100 }] });
+    const q = `{ orders(first: 5, query: "updated_at:>='${since}'") { nodes { id } } }`;
+    expect((await data(sim, q)).orders.nodes).toEqual([]);
+    now += 5_000;
+    expect((await data(sim, q)).orders.nodes).toEqual([{ id: `gid://shopify/Order/${o.id}` }]);
+  });
+
   it('filters by sku over variants and ignores unknown filter fields', async () => {
     const v = [...sim.state.variants.values()][4];
     const d = await data(sim, `{ products(first: 5, query: "sku:${v.sku} flavour:none") { nodes { id } } }`);

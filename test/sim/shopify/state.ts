@@ -258,6 +258,13 @@ export class ShopifyState {
     } else rec.pendingIndex = { visibleAt: at + this.searchLagMs, updatedAt: at };
   }
 
+  /** A record created while the index lags is not found by filters until the index has it. */
+  #unindexed(rec: Indexed, at: number): void {
+    if (this.searchLagMs <= 0) return;
+    rec.indexedUpdatedAt = null;
+    this.touch(rec, at);
+  }
+
   /** The `updated_at` the search index holds now. */
   indexedUpdatedAt(rec: Indexed): number | null {
     const p = rec.pendingIndex;
@@ -324,6 +331,7 @@ export class ShopifyState {
       collectionIds: [],
     };
     this.products.set(id, product);
+    this.#unindexed(product, at);
     p.variants.forEach((v, i) => {
       const vid = this.nextId();
       const itemId = this.nextId();
@@ -412,6 +420,7 @@ export class ShopifyState {
       fulfillmentIds: [],
     };
     this.orders.set(id, order);
+    this.#unindexed(order, at);
     const location = [...this.locations.values()][0];
     if (location) {
       const fo: FulfillmentOrder = {
