@@ -13,7 +13,7 @@ import { WIDE, failure, pullAll } from './support/adapter-calls.ts';
 
 /** A throttle that never waits and remembers every call, with how many requests the upstream had seen. */
 class RecordingThrottle implements Throttle {
-  readonly calls: { method: 'acquire' | 'learn' | 'penalize'; key: string; arg: unknown; seenRequests: number }[] = [];
+  readonly calls: { method: 'acquire' | 'learn' | 'penalize' | 'refund'; key: string; arg: unknown; seenRequests: number }[] = [];
   constructor(private readonly sim: ScriptedUpstream) {}
   async acquire(key: string, spec: RateSpec): Promise<void> {
     this.calls.push({ method: 'acquire', key, arg: spec, seenRequests: this.sim.state.totalCalls() });
@@ -24,7 +24,10 @@ class RecordingThrottle implements Throttle {
   async penalize(key: string, retryAfterMs: number): Promise<void> {
     this.calls.push({ method: 'penalize', key, arg: retryAfterMs, seenRequests: this.sim.state.totalCalls() });
   }
-  of(method: 'acquire' | 'learn' | 'penalize') {
+  async refund(key: string, tokens: number): Promise<void> {
+    this.calls.push({ method: 'refund', key, arg: tokens, seenRequests: this.sim.state.totalCalls() });
+  }
+  of(method: 'acquire' | 'learn' | 'penalize' | 'refund') {
     return this.calls.filter((c) => c.method === method);
   }
 }

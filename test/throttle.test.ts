@@ -214,6 +214,49 @@ describe('MemoryThrottle on a fake clock', () => {
     await expect(t.acquire('k', { ratePerSec: 1, burst: 0.5 })).rejects.toMatchObject({ kind: 'validation' });
     await expect(t.learn('k', { ratePerSec: Number.NaN })).rejects.toMatchObject({ kind: 'validation' });
     await expect(t.penalize('k', -1)).rejects.toMatchObject({ kind: 'validation' });
+    await expect(t.acquire('k', { ratePerSec: 1, burst: 10 }, { tokens: 0 })).rejects.toMatchObject({ kind: 'validation' });
+    await expect(t.acquire('k', { ratePerSec: 1, burst: 10 }, { tokens: 11 })).rejects.toMatchObject({ kind: 'validation' });
+    await expect(t.refund('k', -1)).rejects.toMatchObject({ kind: 'validation' });
+    await expect(t.learn('k', { available: -1 })).rejects.toMatchObject({ kind: 'validation' });
+  });
+
+  test('a call costs the tokens it asks for, waits for all of them, and gets the unused part back', async () => {
+    const clock = new FakeClock();
+    const t = new MemoryThrottle({ clock });
+    const spec = { ratePerSec: 100, burst: 2000 }; // a cost-based budget: points per second, a bucket of points
+    await t.acquire('k', spec, { tokens: 1000 });
+    await t.acquire('k', spec, { tokens: 900 }); // 100 left
+    const err = await rejection(t.acquire('k', spec, { tokens: 500, maxWaitMs: 1_000 }));
+    expect(err.retryAfterMs).toBe(4_000); // 400 more points at 100/s
+    const late = timed(clock, t.acquire('k', spec, { tokens: 500 }));
+    await clock.advance(5_000);
+    expect(await late).toBe(4_000);
+    // the 500-point call really cost 20: 480 come back, so a 400-point call goes at once
+    await t.refund('k', 480);
+    expect(await timed(clock, t.acquire('k', spec, { tokens: 400, maxWaitMs: 0 }))).toBe(5_000);
+    // refunds never fill past the burst
+    await clock.advance(60_000);
+    await t.refund('k', 5_000);
+    await t.acquire('k', spec, { tokens: 2000, maxWaitMs: 0 });
+    await expect(t.acquire('k', spec, { tokens: 1, maxWaitMs: 0 })).rejects.toMatchObject({ kind: 'throttled' });
+    // a refund for a key never used does nothing (and creates nothing)
+    await t.refund('unused', 10);
+    expect(t.size).toBe(1);
+  });
+
+  test('learn with what the upstream says is left caps the bucket, and seeds an unused one', async () => {
+    const clock = new FakeClock();
+    const t = new MemoryThrottle({ clock });
+    const spec = { ratePerSec: 100, burst: 2000 };
+    await t.acquire('k', spec, { tokens: 100 }); // we think 1900 are left
+    await t.learn('k', { available: 300 }); // the upstream counted other calls too
+    const err = await rejection(t.acquire('k', spec, { tokens: 500, maxWaitMs: 0 }));
+    expect(err.retryAfterMs).toBe(2_000);
+    await t.learn('k', { available: 1_500 }); // more than we hold: ours stays
+    await expect(t.acquire('k', spec, { tokens: 500, maxWaitMs: 0 })).rejects.toMatchObject({ kind: 'throttled' });
+    await t.learn('fresh', { ratePerSec: 100, burst: 2000, available: 50 });
+    const r = await rejection(t.acquire('fresh', spec, { tokens: 100, maxWaitMs: 0 }));
+    expect(r.retryAfterMs).toBe(500);
   });
 });
 
@@ -345,6 +388,25 @@ describe.skipIf(!REDIS_URL)('RedisThrottle (needs REDIS_URL)', () => {
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThan(300);
     expect(waited).toBeLessThan(800);
+  });
+
+  test('a call costs its tokens; refunds and what the upstream says is left move the shared bucket', async () => {
+    const t = open();
+    const other = open(); // a second client: one budget
+    const spec = { ratePerSec: 100, burst: 2000 };
+    await t.acquire('cost', spec, { tokens: 1900 });
+    const err = await rejection(other.acquire('cost', spec, { tokens: 500, maxWaitMs: 100 }));
+    expect(err.retryAfterMs).toBeGreaterThan(3_800);
+    expect(err.retryAfterMs).toBeLessThanOrEqual(4_000);
+    await other.refund('cost', 1_000); // the 1900-point call cost 900
+    await t.acquire('cost', spec, { tokens: 1000, maxWaitMs: 0 });
+    await t.learn('cost', { available: 20 });
+    expect(Number((await admin.hgetall(`${prefix}cost`)).tokens)).toBeLessThanOrEqual(20);
+    const later = await rejection(other.acquire('cost', spec, { tokens: 500, maxWaitMs: 0 }));
+    expect(later.retryAfterMs).toBeGreaterThan(4_700);
+    await other.refund('never-used', 10);
+    expect(await admin.exists(`${prefix}never-used`)).toBe(0);
+    await expect(t.acquire('cost', spec, { tokens: 2001 })).rejects.toMatchObject({ kind: 'validation' });
   });
 
   test('learn adopts a lower rate, re-slotting a caller already waiting', async () => {

@@ -72,6 +72,10 @@ export interface RateSpec {
  * limits are honoured up front rather than discovered by 429s.
  * @example
  * await throttle.acquire(`amazon:${sellerId}:getOrder`, { ratePerSec: 0.5, burst: 30 });
+ * // a cost-based upstream: the call's cost in tokens, then what it really cost and what is left
+ * await throttle.acquire(`shopify:${shop}:graphql`, { ratePerSec: 100, burst: 2000 }, { tokens: 82 });
+ * await throttle.refund(`shopify:${shop}:graphql`, 82 - 29);
+ * await throttle.learn(`shopify:${shop}:graphql`, { available: 1971 });
  */
 export interface Throttle {
   /**
@@ -79,11 +83,36 @@ export interface Throttle {
    * longer than `maxWaitMs`, takes nothing and throws AppError('throttled') with `retryAfterMs`, so a job
    * can give its worker slot back instead of sleeping.
    */
-  acquire(key: string, spec: RateSpec, options?: { maxWaitMs?: number }): Promise<void>;
-  /** The upstream told us its real rate (e.g. a rate-limit header): adopt it. */
-  learn(key: string, spec: Partial<RateSpec>): Promise<void>;
+  acquire(key: string, spec: RateSpec, options?: AcquireOptions): Promise<void>;
+  /**
+   * The upstream told us its real rate (e.g. a rate-limit header): adopt it. `available` is what a
+   * cost-based upstream reports left in its bucket now (Shopify does with every answer): the bucket
+   * never holds more than that afterwards.
+   */
+  learn(key: string, spec: RateObservation): Promise<void>;
   /** The upstream answered 429: spend the bucket and hold it for `retryAfterMs`. */
   penalize(key: string, retryAfterMs: number): Promise<void>;
+  /**
+   * A call cost less than it took up front (Shopify charges the requested cost and refunds the unused
+   * part): give `tokens` back, never above the burst. A key never used is left alone.
+   */
+  refund(key: string, tokens: number): Promise<void>;
+}
+
+/** How one acquisition asks for its slot. */
+export interface AcquireOptions {
+  /** Longer waits throw AppError('throttled') with `retryAfterMs` instead (default: no limit). */
+  maxWaitMs?: number;
+  /**
+   * What the call costs in the bucket's tokens (default 1): a GraphQL query's requested cost, for an
+   * upstream that budgets cost rather than calls. More than the burst is refused (it could never be sent).
+   */
+  tokens?: number;
+}
+
+/** What an upstream reported about its budget: rate and size, and for cost-based upstreams what is left now. */
+export interface RateObservation extends Partial<RateSpec> {
+  available?: number;
 }
 
 /** A Throttle that holds connections or timers of its own and must be closed at shutdown. */

@@ -3,11 +3,11 @@
 // rate. A reservation made before a 429 or a lower learned rate is voided and its holder reserves again.
 // The reservation arithmetic here is mirrored by the Lua script of src/store/redis-throttle.ts; the
 // acquire loop and the clock both use are in src/store/throttle-budget.ts.
-import { acquireWithReservation, assertRateSpec, systemClock, type Clock, type ReserveOutcome } from './throttle-budget.ts';
+import { acquireWithReservation, assertRateSpec, assertTokens, systemClock, type Clock, type ReserveOutcome } from './throttle-budget.ts';
 import { AppError } from '../core/errors.ts';
-import type { ClosableThrottle, RateSpec } from '../core/ports.ts';
+import type { AcquireOptions, ClosableThrottle, RateObservation, RateSpec } from '../core/ports.ts';
 
-export { acquireWithReservation, assertRateSpec, systemClock, type Clock, type Reserve, type ReserveOutcome } from './throttle-budget.ts';
+export { acquireWithReservation, assertRateSpec, assertTokens, systemClock, type Clock, type Reserve, type ReserveOutcome } from './throttle-budget.ts';
 export type { ClosableThrottle } from '../core/ports.ts';
 
 /** A bucket's state. Rate and burst may be known (learned) before the first acquire seeds the rest. */
@@ -56,13 +56,26 @@ export class MemoryThrottle implements ClosableThrottle {
     this.nextSweepAt = this.clock.now() + Math.min(this.idleTtlMs, 60_000);
   }
 
-  async acquire(key: string, spec: RateSpec, options: { maxWaitMs?: number } = {}): Promise<void> {
+  async acquire(key: string, spec: RateSpec, options: AcquireOptions = {}): Promise<void> {
     assertRateSpec(spec, `throttle ${key}`);
-    await acquireWithReservation(key, async (maxWaitMs, heldEpoch) => this.reserve(key, spec, maxWaitMs, heldEpoch), this.clock, options.maxWaitMs);
+    const tokens = options.tokens ?? 1;
+    assertTokens(tokens, this.buckets.get(key)?.burst ?? spec.burst, `throttle ${key}`);
+    await acquireWithReservation(key, async (maxWaitMs, heldEpoch) => this.reserve(key, spec, maxWaitMs, heldEpoch, tokens), this.clock, options.maxWaitMs);
   }
 
-  async learn(key: string, spec: Partial<RateSpec>): Promise<void> {
+  async refund(key: string, tokens: number): Promise<void> {
+    if (!(Number.isFinite(tokens) && tokens >= 0)) throw new AppError('validation', `throttle ${key}: refunded tokens must be >= 0`);
+    const b = this.buckets.get(key);
+    if (!b || b.tokens === undefined || b.rate === undefined || b.burst === undefined) return;
+    const now = this.clock.now();
+    refill(b, now, b.rate, b.burst);
+    b.tokens = Math.min(b.burst, b.tokens + tokens);
+    this.settle(b, now);
+  }
+
+  async learn(key: string, spec: RateObservation): Promise<void> {
     assertRateSpec(spec, `throttle ${key}`);
+    if (spec.available !== undefined && !(Number.isFinite(spec.available) && spec.available >= 0)) throw new AppError('validation', `throttle ${key}: available must be >= 0`);
     const now = this.clock.now();
     const b = this.touch(key, now);
     const oldRate = b.rate;
@@ -76,6 +89,14 @@ export class MemoryThrottle implements ClosableThrottle {
         b.epoch += 1;
       }
       if (b.burst !== undefined) b.tokens = Math.min(b.tokens, b.burst);
+    }
+    // What the upstream says is left caps ours (it counts calls we do not see: other processes' retries,
+    // its own refunds rounding); an unused key starts from it.
+    if (spec.available !== undefined) {
+      if (b.tokens === undefined) {
+        b.tokens = b.burst !== undefined ? Math.min(spec.available, b.burst) : spec.available;
+        b.ts = now;
+      } else b.tokens = Math.min(b.tokens, spec.available);
     }
     this.settle(b, now);
   }
@@ -102,7 +123,7 @@ export class MemoryThrottle implements ClosableThrottle {
     return this.buckets.size;
   }
 
-  private reserve(key: string, spec: RateSpec, maxWaitMs: number, heldEpoch: number | null): ReserveOutcome {
+  private reserve(key: string, spec: RateSpec, maxWaitMs: number, heldEpoch: number | null, cost: number): ReserveOutcome {
     const now = this.clock.now();
     const existing = this.buckets.get(key);
     if (heldEpoch !== null && (existing?.epoch ?? 0) === heldEpoch) return { granted: true, waitMs: 0, epoch: heldEpoch };
@@ -115,7 +136,7 @@ export class MemoryThrottle implements ClosableThrottle {
       tokens = Math.min(burst, tokens + ((now - ts) * rate) / 1000);
       ts = now;
     }
-    const after = tokens - 1;
+    const after = tokens - cost;
     const waitMs = ts - now + (after < 0 ? (-after * 1000) / rate : 0);
     if (waitMs > maxWaitMs) {
       if (b.tokens === undefined) this.buckets.delete(key);

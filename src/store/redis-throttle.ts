@@ -4,9 +4,9 @@
 // The arithmetic mirrors MemoryThrottle (src/store/memory-throttle.ts); see there for the semantics.
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { acquireWithReservation, assertRateSpec, systemClock, type Clock, type ReserveOutcome } from './throttle-budget.ts';
+import { acquireWithReservation, assertRateSpec, assertTokens, systemClock, type Clock, type ReserveOutcome } from './throttle-budget.ts';
 import { AppError } from '../core/errors.ts';
-import type { ClosableThrottle, RateSpec } from '../core/ports.ts';
+import type { AcquireOptions, ClosableThrottle, RateObservation, RateSpec } from '../core/ports.ts';
 
 // Shared by the scripts: server time in ms, and the bucket hash (fields absent until known).
 const PRELUDE = `
@@ -34,7 +34,7 @@ local function save()
 end
 `;
 
-// ARGV: rate, burst, maxWaitMs (-1: no limit), held epoch ('' if none), idle ms.
+// ARGV: rate, burst, maxWaitMs (-1: no limit), held epoch ('' if none), tokens the call costs, idle ms.
 // Returns {1, waitMs, epoch} for a reserved slot, {0, retryAfterMs} when it would come too late.
 const ACQUIRE = `${PRELUDE}
 if ARGV[4] ~= '' and tonumber(ARGV[4]) == epoch then return {1, 0, epoch} end
@@ -45,7 +45,7 @@ if now > ts then
   tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
   ts = now
 end
-local after = tokens - 1
+local after = tokens - tonumber(ARGV[5])
 local wait = ts - now
 if after < 0 then wait = wait + (-after) * 1000 / rate end
 local maxWait = tonumber(ARGV[3])
@@ -55,7 +55,7 @@ save()
 return {1, math.ceil(wait), epoch}
 `;
 
-// ARGV: rate ('' if unchanged), burst ('' if unchanged), idle ms.
+// ARGV: rate ('' if unchanged), burst ('' if unchanged), available ('' if not reported), idle ms.
 const LEARN = `${PRELUDE}
 local oldRate = rate
 if tokens and rate and burst and now > ts then
@@ -68,6 +68,27 @@ if tokens then
   if oldRate and rate < oldRate and tokens < 0 then tokens = 0; epoch = epoch + 1 end
   if burst then tokens = math.min(tokens, burst) end
 end
+local available = tonumber(ARGV[3])
+if available then
+  if tokens then tokens = math.min(tokens, available)
+  else
+    tokens = available
+    if burst then tokens = math.min(tokens, burst) end
+    ts = now
+  end
+end
+save()
+return 1
+`;
+
+// ARGV: tokens to give back, idle ms. A key never used is left alone.
+const REFUND = `${PRELUDE}
+if not (tokens and rate and burst) then return 0 end
+if now > ts then
+  tokens = math.min(burst, tokens + (now - ts) * rate / 1000)
+  ts = now
+end
+tokens = math.min(burst, tokens + tonumber(ARGV[1]))
 save()
 return 1
 `;
@@ -89,7 +110,7 @@ interface Script {
 function script(lua: string): Script {
   return { lua, sha: createHash('sha1').update(lua).digest('hex') };
 }
-const SCRIPTS = { acquire: script(ACQUIRE), learn: script(LEARN), penalize: script(PENALIZE) };
+const SCRIPTS = { acquire: script(ACQUIRE), learn: script(LEARN), penalize: script(PENALIZE), refund: script(REFUND) };
 
 export interface RedisThrottleOptions {
   /** A redis:// URL; the throttle opens and closes its own client. */
@@ -134,8 +155,11 @@ export class RedisThrottle implements ClosableThrottle {
     this.clock = options.clock ?? systemClock;
   }
 
-  async acquire(key: string, spec: RateSpec, options: { maxWaitMs?: number } = {}): Promise<void> {
+  async acquire(key: string, spec: RateSpec, options: AcquireOptions = {}): Promise<void> {
     assertRateSpec(spec, `throttle ${key}`);
+    const tokens = options.tokens ?? 1;
+    // Checked against the spec's burst (a learned burst lives in Redis; a call above it waits longer, never forever).
+    assertTokens(tokens, spec.burst, `throttle ${key}`);
     await acquireWithReservation(
       key,
       async (maxWaitMs, heldEpoch): Promise<ReserveOutcome> => {
@@ -144,6 +168,7 @@ export class RedisThrottle implements ClosableThrottle {
           spec.burst,
           Number.isFinite(maxWaitMs) ? maxWaitMs : -1,
           heldEpoch ?? '',
+          tokens,
           this.idleTtlMs,
         ]);
         if (!Array.isArray(reply)) throw new AppError('internal', `throttle script answered ${String(reply)}`);
@@ -156,10 +181,17 @@ export class RedisThrottle implements ClosableThrottle {
     );
   }
 
-  async learn(key: string, spec: Partial<RateSpec>): Promise<void> {
+  async learn(key: string, spec: RateObservation): Promise<void> {
     assertRateSpec(spec, `throttle ${key}`);
-    if (spec.ratePerSec === undefined && spec.burst === undefined) return;
-    await this.run(SCRIPTS.learn, key, [spec.ratePerSec ?? '', spec.burst ?? '', this.idleTtlMs]);
+    if (spec.available !== undefined && !(Number.isFinite(spec.available) && spec.available >= 0)) throw new AppError('validation', `throttle ${key}: available must be >= 0`);
+    if (spec.ratePerSec === undefined && spec.burst === undefined && spec.available === undefined) return;
+    await this.run(SCRIPTS.learn, key, [spec.ratePerSec ?? '', spec.burst ?? '', spec.available ?? '', this.idleTtlMs]);
+  }
+
+  async refund(key: string, tokens: number): Promise<void> {
+    if (!(Number.isFinite(tokens) && tokens >= 0)) throw new AppError('validation', `throttle ${key}: refunded tokens must be >= 0`);
+    if (tokens === 0) return;
+    await this.run(SCRIPTS.refund, key, [tokens, this.idleTtlMs]);
   }
 
   async penalize(key: string, retryAfterMs: number): Promise<void> {

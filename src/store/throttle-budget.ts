@@ -39,6 +39,12 @@ export function assertRateSpec(spec: { ratePerSec?: number | undefined; burst?: 
   }
 }
 
+/** Checks what a call costs: a positive number of tokens, not more than the bucket can ever hold. */
+export function assertTokens(tokens: number, burst: number | undefined, where: string): void {
+  if (!(Number.isFinite(tokens) && tokens > 0)) throw new AppError('validation', `${where}: tokens must be a positive number, got ${tokens}`);
+  if (burst !== undefined && tokens > burst) throw new AppError('validation', `${where}: a call of ${tokens} tokens can never fit a bucket of ${burst}`);
+}
+
 /**
  * The acquire loop both stores share: reserve, sleep until the slot, confirm the slot was not voided
  * meanwhile (a penalty or a lower learned rate), and reserve again with what is left of `maxWaitMs` if it was.

@@ -27,6 +27,10 @@ class RecordingThrottle implements Throttle {
   async penalize(key: string, ms: number): Promise<void> {
     this.penalized.push({ key, ms });
   }
+  refunded: { key: string; tokens: number }[] = [];
+  async refund(key: string, tokens: number): Promise<void> {
+    this.refunded.push({ key, tokens });
+  }
 }
 
 interface Rig {

@@ -161,7 +161,7 @@ describe('errors', () => {
         settings: magentoAdapter.settingsSchema.parse({ base_url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
         credentials: magentoAdapter.credentialsSchema.parse({ type: 'bearer', token: 'x' }),
         allowPrivateUpstreams: true,
-        throttle: { acquire: async () => undefined, learn: async () => undefined, penalize: async (key, ms) => void penalties.push([key, ms]) },
+        throttle: { acquire: async () => undefined, learn: async () => undefined, penalize: async (key, ms) => void penalties.push([key, ms]), refund: async () => undefined },
       });
       const err = await failure(adapter.testConnection());
       expect([err.kind, err.retryAfterMs, err.retriable]).toEqual(['throttled', 3000, true]);

@@ -119,6 +119,7 @@ class CountingThrottle implements Throttle {
   }
   async learn(): Promise<void> {}
   async penalize(): Promise<void> {}
+  async refund(): Promise<void> {}
 }
 
 /** Runs `write` twice with one key and returns how much its effects moved. */

@@ -7,7 +7,7 @@ import { getConnectionSecrets } from '../../store/connections.ts';
 import type { Db } from '../../store/db.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { Connection } from '../model/index.ts';
-import type { AdapterFactory, ChannelAdapter, RateSpec, SecretBox, Throttle } from '../ports.ts';
+import type { AcquireOptions, AdapterFactory, ChannelAdapter, RateSpec, SecretBox, Throttle } from '../ports.ts';
 import type { SyncMetrics } from './metrics.ts';
 import { classify, retryAfterOf } from './retry.ts';
 
@@ -25,19 +25,21 @@ export const THROTTLE_SLOT_GUARD_MS = 50;
 
 function bounded(throttle: Throttle, maxWaitMs: number, guardMs = THROTTLE_SLOT_GUARD_MS): Throttle {
   return {
-    async acquire(key: string, spec: RateSpec, options?: { maxWaitMs?: number }) {
+    async acquire(key: string, spec: RateSpec, options?: AcquireOptions) {
       const cap = Math.min(options?.maxWaitMs ?? maxWaitMs, maxWaitMs);
+      const cost = options?.tokens === undefined ? {} : { tokens: options.tokens };
       try {
-        // A token is there: go now, no guard needed.
-        return await throttle.acquire(key, spec, { maxWaitMs: 0 });
+        // The tokens are there: go now, no guard needed.
+        return await throttle.acquire(key, spec, { maxWaitMs: 0, ...cost });
       } catch (err) {
         if (!isAppError(err) || err.kind !== 'throttled') throw err;
       }
-      await throttle.acquire(key, spec, { maxWaitMs: cap });
+      await throttle.acquire(key, spec, { maxWaitMs: cap, ...cost });
       if (guardMs > 0) await sleep(guardMs);
     },
     learn: (key, spec) => throttle.learn(key, spec),
     penalize: (key, ms) => throttle.penalize(key, ms),
+    refund: (key, tokens) => throttle.refund(key, tokens),
   };
 }
 
