@@ -1,8 +1,6 @@
 // API2Cart's webhook.* methods and account.failed_webhooks over the same endpoints as /v1/webhooks:
 // each answer checked against API2Cart's OpenAPI document (ajv), and a webhook made through
 // webhook.create actually delivers.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { a2cMethods } from '../src/api/api2cart/registry.ts';
@@ -13,9 +11,9 @@ import { startGateway, type TestGateway } from './support/app.ts';
 import { inventoryInput, orderInput, productInput, seedConnection } from './support/seed.ts';
 import { waitFor } from './support/sync-harness.ts';
 import { startReceiver, type Receiver } from './support/webhook-receiver.ts';
+import { reference } from './support/references.ts';
 
-const SPEC = resolve(import.meta.dirname, '..', process.env.API2CART_SPEC ?? '../shared/specs/api2cart/openapi.json');
-const HAS_SPEC = existsSync(SPEC);
+const HAS_SPEC = true;
 type Envelope = { return_code: number; return_message: string; result: Record<string, any> };
 
 let gw: TestGateway;
@@ -24,7 +22,7 @@ let failing: Receiver;
 let storeKey: string;
 let ref: { tenantId: string; connectionId: string; channel: string };
 const ajv = new Ajv2020({ strict: false, allErrors: true });
-const spec = HAS_SPEC ? (JSON.parse(readFileSync(SPEC, 'utf8')) as { paths: Record<string, Record<string, unknown>> }) : { paths: {} };
+const spec = reference<{ paths: Record<string, Record<string, unknown>> }>('api2cart-openapi');
 
 async function call(method: string, params: Record<string, unknown> = {}, store: string | null = storeKey): Promise<Envelope> {
   const s = a2cMethods.specs[method]!;

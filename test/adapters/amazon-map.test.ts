@@ -1,8 +1,6 @@
 // Amazon mapping and parsing against Amazon's own examples: the Orders 2026-01-01 sandbox responses, the
 // listings feed processing report example, the ORDER_CHANGE notification schema; and the SQS poller
 // against an in-memory queue that behaves as SQS does (visibility timeout, delete by receipt).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, test } from 'vitest';
 import { mapReport, ProcessingReport } from '../../src/adapters/amazon/feeds.ts';
@@ -14,12 +12,11 @@ import { mapProduct } from '../../src/core/flows/rules.ts';
 import { ProfileRules } from '../../src/core/model/flow.ts';
 import type { Product } from '../../src/core/model/index.ts';
 import { OrderInput } from '../../src/core/model/index.ts';
-import { SPECS_DIR } from '../sim/amazon/models.ts';
+import { readSpec } from '../sim/amazon/models.ts';
 import { ptdSchema, validateAttributes } from '../sim/amazon/ptd.ts';
 import { NotificationPoller, type NotificationQueue, type QueueMessage } from '../../src/core/sync/notifications.ts';
 
-const SPECS = SPECS_DIR;
-const json = (p: string) => JSON.parse(readFileSync(path.join(SPECS, p), 'utf8')) as Record<string, any>;
+const json = (p: string) => readSpec(p) as Record<string, any>;
 
 const orders = json('models/orders-api-model/orders_2026-01-01.json');
 const getOrderCases = orders.paths['/orders/2026-01-01/orders/{orderId}'].get.responses['200']['x-amzn-api-sandbox'].static as { response: { order: any } }[];

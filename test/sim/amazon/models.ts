@@ -1,20 +1,11 @@
-// Amazon's SP-API models (Swagger 2.0) and JSON schemas from /work/shared/specs, loaded once: the
+// Amazon's SP-API models (Swagger 2.0) and JSON schemas (extracted into test/references/), loaded once: the
 // operations the simulator serves (method, path, parameters, usage plan from the description), an ajv
 // validator of response bodies against the models' definitions, the static sandbox cases, and the
 // feed / processing report / notification schemas.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
+import { reference } from '../../support/references.ts';
 
-/** Amazon's files: AMAZON_SPECS_DIR, else `../shared/specs` next to the repository (as the issue names it). */
-export const SPECS_DIR =
-  [
-    process.env.AMAZON_SPECS_DIR,
-    fileURLToPath(new URL('../../../../shared/specs/amazon-sp-api/models', import.meta.url)),
-    '/work/shared/specs/amazon-sp-api/models',
-  ].find((d): d is string => !!d && existsSync(join(d, 'models'))) ?? '/work/shared/specs/amazon-sp-api/models';
 
 /** The model files the simulator serves, by short key. */
 export const MODEL_FILES = {
@@ -114,8 +105,11 @@ type SwaggerDoc = {
 
 const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete']);
 
+/** One of Amazon's files by its path under the models repository (e.g. `models/orders-api-model/ordersV0.json`). */
 export function readSpec(rel: string): unknown {
-  return JSON.parse(readFileSync(join(SPECS_DIR, rel), 'utf8'));
+  const doc = reference<Record<string, unknown>>('amazon-sp-api-models')[rel];
+  if (doc === undefined) throw new Error(`Amazon reference ${rel} is not in test/references (run npm run references)`);
+  return doc;
 }
 
 /** Swagger 2.0 schemas, made acceptable to a draft-07 validator: vendor keys and Swagger-only keywords dropped. */

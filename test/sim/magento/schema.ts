@@ -1,24 +1,12 @@
-// The official admin REST schema (Swagger 2.0, /work/shared/specs/magento/admin-schema-2.4.8.yaml) loaded once per
+// The official admin REST schema (Swagger 2.0, Adobe's admin-schema-2.4.8.yaml, as extracted into test/references/) loaded once per
 // process: the path templates requests are matched against, and an ajv validator per operation's 200 response.
 // Two documented relaxations of the generated schema, where it disagrees with what Magento actually sends:
 // - error-parameters: Magento sends `parameters` as a list of strings (%1 placeholders) or an object
 //   ({ "fieldName": "sku" }), never the list of objects the generator wrote;
 // - stock item low_stock_date: null unless the item went below its notify quantity; order payment account_status
 //   and cc_last4: null for offline methods (all three are "required" only because the docblocks say so).
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { parse } from 'yaml';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const FILE = 'specs/magento/admin-schema-2.4.8.yaml';
-/** MAGENTO_ADMIN_SCHEMA, else `shared/` beside the checkout (the workspace layout), else /work/shared. */
-export const SCHEMA_PATH =
-  [process.env.MAGENTO_ADMIN_SCHEMA, resolve(here, '../../../../shared', FILE), resolve('/work/shared', FILE)].find((p): p is string => !!p && existsSync(p)) ??
-  resolve(here, '../../../../shared', FILE);
+import { reference } from '../../support/references.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 interface SwaggerOp {
@@ -182,30 +170,9 @@ export function loadMagentoSchema(): MagentoSchema {
   return cached;
 }
 
-/**
- * The parsed document. YAML parsing costs ~0.5 s (seconds on a loaded machine) in every test process, so the
- * parse is also kept as JSON in the OS temp dir, keyed by the YAML's content hash; a later process reads that.
- */
+/** The parsed document (scripts/extract-references.ts made it from Adobe's YAML; prose left out). */
 function readDoc(): SwaggerDoc {
-  const text = readFileSync(SCHEMA_PATH, 'utf8');
-  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
-  const cachePath = resolve(tmpdir(), `magento-admin-schema-${hash}.json`);
-  if (existsSync(cachePath)) {
-    try {
-      return JSON.parse(readFileSync(cachePath, 'utf8')) as SwaggerDoc;
-    } catch {
-      /* a torn or foreign file: parse the YAML again */
-    }
-  }
-  const doc = parse(text) as SwaggerDoc;
-  try {
-    const tmp = `${cachePath}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(doc));
-    renameSync(tmp, cachePath);
-  } catch {
-    /* read-only temp dir: no cache */
-  }
-  return doc;
+  return reference<SwaggerDoc>('magento-admin-schema-2.4.8');
 }
 
 function compareScore(a: number[], b: number[]): number {
