@@ -46,7 +46,7 @@ import { migrate, provisionDatabase } from './foundation/database.ts';
 import { flowsBenchArgs, pct, sleep, waitUntil } from './foundation/flows.ts';
 
 const { opt, skus: SKUS, scale: SCALE, stockChanges: STOCK_CHANGES, orders: ORDERS, orderGapMs: ORDER_GAP_MS } = flowsBenchArgs(
-  'npm run bench:flows:sims -- [--skus 20000] [--orders 60] [--stock-changes 40] [--scale 100] [--orders-per-day 2000] [--poll-stock-s 30] [--poll-orders-s 60] [--feed-s 120]\n(--skus 2000 for a quick run)\nenv: BENCH_DATABASE_URL or TEST_DATABASE_URL (else embedded PostgreSQL), MAGENTO_ADMIN_SCHEMA, AMAZON_SPECS_DIR',
+  'npm run bench:flows:sims -- [--skus 20000] [--orders 60] [--stock-changes 40] [--scale 100] [--orders-per-day 2000] [--poll-stock-s 30] [--poll-orders-s 60] [--feed-s 120]\n(--skus 2000 for a quick run)\nenv: BENCH_DATABASE_URL or TEST_DATABASE_URL (else embedded PostgreSQL)',
   20000, { 'feed-s': '120' }
 );
 const CONFIGURABLES = Math.round(SKUS / 9);

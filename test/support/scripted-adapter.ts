@@ -3,6 +3,7 @@
 // production adapter should: every call asks the throttle first, learns the upstream's rate from
 // `x-ratelimit-limit`, has a timeout, and maps every failure to an AppError kind.
 // Load it into the engine with SWITCHYARD_EXTRA_ADAPTERS=<path of this file> (default export: factories).
+import { amazonAttributesOf, withListingField } from '../../src/adapters/amazon/product-types.ts';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, type FieldError } from '../../src/core/errors.ts';
@@ -595,43 +596,10 @@ function createAdapter(ctx: AdapterContext<ScriptedHttpSettings, ScriptedHttpCre
   };
 }
 
-/**
- * A canonical listing in the scripted platform's attribute names (it speaks a marketplace's listing
- * vocabulary: item_name, parentage_level, externally_assigned_product_identifier...). Content first,
- * so a profile attribute of the same name wins; variation and identifier last.
- */
-function scriptedAttributesOf(l: ListingInput): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (l.title !== undefined) out.item_name = l.title;
-  if (l.description) out.product_description = l.description;
-  if (l.image_url) out.main_product_image_locator = l.image_url;
-  Object.assign(out, l.attributes);
-  if (l.variation) {
-    out.parentage_level = l.variation.role;
-    if (l.variation.role === 'child' && l.variation.parent_sku) out.parent_sku = l.variation.parent_sku;
-    // The theme names the varying attributes joined by '/' (SIZE/COLOR), unless the profile named it.
-    out.variation_theme = l.variation.theme ?? l.variation.attributes.join('/');
-  }
-  if (l.identifier) out.externally_assigned_product_identifier = { type: l.identifier.type, value: l.identifier.value };
-  else if (l.identifier_exempt) out.supplier_declared_has_product_identifier_exemption = true;
-  return out;
-}
-
-const FIELD_OF: Record<string, ListingField> = {
-  item_name: 'title',
-  product_description: 'description',
-  main_product_image_locator: 'image_url',
-  externally_assigned_product_identifier: 'identifier',
-  supplier_declared_has_product_identifier_exemption: 'identifier',
-  parentage_level: 'variation',
-  parent_sku: 'variation',
-  variation_theme: 'variation.theme',
-};
-
-function withField(issue: ItemIssue): ItemIssue {
-  const field = issue.attribute ? FIELD_OF[issue.attribute] : undefined;
-  return field ? { ...issue, field } : issue;
-}
+// The scripted platform speaks a marketplace's listing vocabulary (item_name, parentage_level,
+// externally_assigned_product_identifier...): the Amazon adapter's mapping, taken as it is.
+const scriptedAttributesOf = amazonAttributesOf;
+const withField = withListingField;
 
 /** The scripted channel over HTTP, against test/sim/scripted. */
 export const scriptedHttpAdapter: AdapterFactory<ScriptedHttpSettings, ScriptedHttpCredentials> = {
